@@ -1,0 +1,185 @@
+"""Pure geometry on landmarks: angles, inclinations, the side facing the camera, and the
+camera view / body position classifiers that decide whether a check is possible at all.
+
+Conventions: image coordinates have y pointing down; MediaPipe world coordinates are
+metres, camera-aligned, y down, z away from the camera, origin between the hips. Angles
+are in degrees. "Inclination" is the angle between a segment and the vertical (0 =
+vertical). Pixel coordinates are used for 2D angles so the frame's aspect ratio does not
+skew them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+
+from .landmarks import SIDED, Landmark as L, sided
+from .types import Pose
+
+_EPS = 1e-9
+
+
+class View(str, Enum):
+    FRONT = "front"
+    BACK = "back"
+    SIDE_LEFT = "side_left"  # the person's left side faces the camera
+    SIDE_RIGHT = "side_right"
+    OBLIQUE = "oblique"  # three-quarter: neither side nor front checks are reliable
+    UNKNOWN = "unknown"
+
+    @property
+    def is_side(self) -> bool:
+        return self in (View.SIDE_LEFT, View.SIDE_RIGHT)
+
+    @property
+    def family(self) -> str:
+        """'side', 'front', 'back' or the value itself: what exercise specs and labels use."""
+        return "side" if self.is_side else self.value
+
+
+class Position(str, Enum):
+    STANDING = "standing"
+    SITTING = "sitting"  # also the bottom of a deep squat: one frame cannot tell them apart
+    LYING = "lying"
+    ALL_FOURS = "all_fours"
+    UNKNOWN = "unknown"
+
+
+# --- angles -----------------------------------------------------------------------------
+
+def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """Angle at `b` between b->a and b->c, 2D or 3D; 180 = straight."""
+    u = np.asarray(a, dtype=np.float64) - b
+    v = np.asarray(c, dtype=np.float64) - b
+    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + _EPS))
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray) -> float:
+    """Angle between the segment bottom->top and straight up, in 2D image or 3D world
+    coordinates (both y-down). 0 = top directly above bottom, 90 = horizontal,
+    180 = top directly below."""
+    v = np.asarray(top, dtype=np.float64) - bottom
+    horizontal = float(np.hypot(v[0], v[2])) if v.shape[0] == 3 else abs(float(v[0]))
+    return float(np.degrees(np.arctan2(horizontal, -v[1])))
+
+
+def signed_inclination_deg(top: np.ndarray, bottom: np.ndarray, forward_sign: float) -> float:
+    """2D inclination from vertical, positive when `top` lies ahead of `bottom` in the
+    direction the person faces (`forward_sign` +1 = image right)."""
+    v = np.asarray(top, dtype=np.float64) - bottom
+    return float(np.degrees(np.arctan2(v[0] * forward_sign, -v[1])))
+
+
+def midpoint(pose_xy: np.ndarray, a: L, b: L) -> np.ndarray:
+    return (pose_xy[int(a)] + pose_xy[int(b)]) / 2.0
+
+
+def torso_length_px(pose: Pose) -> float:
+    xy = pose.xy_px
+    return float(np.linalg.norm(midpoint(xy, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+                                - midpoint(xy, L.LEFT_HIP, L.RIGHT_HIP)))
+
+
+# --- which side, which way --------------------------------------------------------------
+
+_SIDE_JOINTS = ("shoulder", "hip", "knee", "ankle", "elbow")
+
+
+def near_side(pose: Pose) -> str:
+    """'left' or 'right': the body side nearer the camera (smaller world z; MediaPipe's
+    visibility for the far side is often high because the model fills it in)."""
+    left = [int(SIDED[j][0]) for j in _SIDE_JOINTS]
+    right = [int(SIDED[j][1]) for j in _SIDE_JOINTS]
+    z = pose.world_xyz[:, 2].astype(np.float64)
+    vis = pose.visibility.astype(np.float64)
+    score = float(np.mean(z[left]) - np.mean(z[right]))  # < 0: left nearer
+    if abs(score) < 0.02:  # depth cannot tell: fall back on visibility
+        score = float(np.mean(vis[right]) - np.mean(vis[left]))
+    return "left" if score < 0 else "right"
+
+
+def side_visibility(pose: Pose, joints: tuple[str, ...], side: str) -> float:
+    """Lowest visibility among the named joints on one side (a check is as reliable as
+    its weakest landmark)."""
+    return float(min(pose.visibility[int(sided(j, side))] for j in joints))
+
+
+def forward_sign(pose: Pose) -> float:
+    """+1 when the person faces image right, -1 when image left (side views): from the
+    feet (toes ahead of heels) when they are visible, else from the nose against the ears."""
+    xy = pose.xy_px
+    vis = pose.visibility
+    feet = [(L.LEFT_FOOT_INDEX, L.LEFT_HEEL), (L.RIGHT_FOOT_INDEX, L.RIGHT_HEEL)]
+    dx = [xy[int(t)][0] - xy[int(h)][0] for t, h in feet if min(vis[int(t)], vis[int(h)]) > 0.5]
+    if dx and abs(np.mean(dx)) > 0.05 * torso_length_px(pose):
+        return 1.0 if np.mean(dx) > 0 else -1.0
+    ears = midpoint(xy, L.LEFT_EAR, L.RIGHT_EAR)
+    return 1.0 if xy[int(L.NOSE)][0] >= ears[0] else -1.0
+
+
+# --- view and body position -------------------------------------------------------------
+
+# Yaw of the shoulder and hip lines in world coordinates: 0 deg when they run across the
+# image (front/back), 90 deg when they point at the camera (side). Between the two bands
+# the person stands three-quarter on and neither kind of check is reliable.
+SIDE_MIN_YAW_DEG = 50.0
+FRONT_MAX_YAW_DEG = 30.0
+
+
+def body_yaw_deg(pose: Pose) -> float:
+    w = pose.world_xyz.astype(np.float64)
+    yaws = []
+    for a, b in ((L.LEFT_SHOULDER, L.RIGHT_SHOULDER), (L.LEFT_HIP, L.RIGHT_HIP)):
+        d = w[int(a)] - w[int(b)]
+        yaws.append(np.degrees(np.arctan2(abs(d[2]), abs(d[0]) + _EPS)))
+    return float(np.mean(yaws))
+
+
+def classify_view(pose: Pose) -> View:
+    core = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
+    if min(pose.visibility[int(j)] for j in core) < 0.3 and max(pose.visibility[int(j)] for j in core) < 0.6:
+        return View.UNKNOWN
+    yaw = body_yaw_deg(pose)
+    if yaw >= SIDE_MIN_YAW_DEG:
+        return View.SIDE_LEFT if near_side(pose) == "left" else View.SIDE_RIGHT
+    if yaw <= FRONT_MAX_YAW_DEG:
+        w = pose.world_xyz
+        nose_ahead = w[int(L.NOSE)][2] < (w[int(L.LEFT_SHOULDER)][2] + w[int(L.RIGHT_SHOULDER)][2]) / 2
+        return View.FRONT if nose_ahead else View.BACK
+    return View.OBLIQUE
+
+
+def _down_inclination(w: np.ndarray, upper: L, lower: L) -> float:
+    """Inclination of upper->lower from straight down: 0 = lower directly below upper."""
+    return 180.0 - segment_inclination_deg(w[int(lower)], w[int(upper)])
+
+
+def classify_position(pose: Pose) -> Position:
+    """Standing / sitting / lying / all fours from world-coordinate segment angles, so
+    the answer does not depend on where the camera stands (it assumes a level camera)."""
+    w = pose.world_xyz.astype(np.float64)
+    shoulders = (w[int(L.LEFT_SHOULDER)] + w[int(L.RIGHT_SHOULDER)]) / 2
+    hips = (w[int(L.LEFT_HIP)] + w[int(L.RIGHT_HIP)]) / 2
+    trunk = segment_inclination_deg(shoulders, hips)
+    thighs = [_down_inclination(w, sided("hip", s), sided("knee", s)) for s in ("left", "right")]
+    arms = [_down_inclination(w, sided("shoulder", s), sided("wrist", s)) for s in ("left", "right")]
+    knees = [joint_angle_deg(w[int(sided("hip", s))], w[int(sided("knee", s))], w[int(sided("ankle", s))])
+             for s in ("left", "right")]
+    if trunk >= 55.0:
+        # Trunk near horizontal: supported on knees and hands, or lying.
+        if min(thighs) <= 45.0 and min(arms) <= 45.0:
+            return Position.ALL_FOURS
+        return Position.LYING
+    if trunk <= 35.0 and max(thighs) <= 35.0 and min(knees) >= 140.0:
+        return Position.STANDING
+    if trunk <= 50.0 and min(thighs) >= 50.0 and max(knees) <= 140.0:
+        return Position.SITTING
+    return Position.UNKNOWN
+
+
+def describe_pose(pose: Pose) -> dict:
+    """A small dict for printing: view, position, near side, body yaw."""
+    return {"view": classify_view(pose).value, "position": classify_position(pose).value,
+            "near_side": near_side(pose), "yaw_deg": round(body_yaw_deg(pose), 1)}
