@@ -12,6 +12,9 @@ import typer
 
 from .errors import PosecheckError
 
+# Read before MediaPipe starts: its log filter turns fd 2 into a pipe for a moment.
+_STDERR_IS_TTY = sys.stderr.isatty()
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Exercise form checking from pose landmarks, on your own machine.")
 models_app = typer.Typer(no_args_is_help=True, help="List and install pose models.")
@@ -28,7 +31,7 @@ def _progress(total: int | None, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, leave=False,
-                disable=not sys.stderr.isatty())
+                disable=not _STDERR_IS_TTY)
 
 
 @app.command()

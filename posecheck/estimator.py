@@ -3,6 +3,9 @@ the only module that imports mediapipe, and the only place its results become `P
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -36,6 +39,10 @@ class MediaPipeLegacyEstimator:
         import mediapipe as mp
 
         self.name = f"mediapipe-legacy-{model}"
+        # The landmark model loads when the first person is found; by ~30 frames all
+        # start-up logging is over and stderr goes back to normal.
+        self._frames_until_quiet_ends = 30
+        self._log_filter = NativeLogFilter()
         try:
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=static_image_mode,
@@ -47,10 +54,15 @@ class MediaPipeLegacyEstimator:
                 min_tracking_confidence=min_tracking_confidence,
             )
         except Exception as exc:  # noqa: BLE001 - mediapipe raises RuntimeError/ValueError
+            self._log_filter.stop()
             raise ModelError(f"mediapipe could not load the {model} pose model: {exc}") from None
 
     def estimate(self, frame: Frame) -> Pose | None:
         result = self._pose.process(frame.image)
+        if self._frames_until_quiet_ends:
+            self._frames_until_quiet_ends -= 1
+            if not self._frames_until_quiet_ends:
+                self._log_filter.stop()
         if result.pose_landmarks is None:
             return None
         return pose_from_mediapipe(result.pose_landmarks.landmark, result.pose_world_landmarks.landmark,
@@ -58,6 +70,7 @@ class MediaPipeLegacyEstimator:
                                    frame_index=frame.index)
 
     def close(self) -> None:
+        self._log_filter.stop()
         self._pose.close()
 
     def __enter__(self) -> MediaPipeLegacyEstimator:
@@ -65,6 +78,48 @@ class MediaPipeLegacyEstimator:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class NativeLogFilter:
+    """While MediaPipe starts, TFLite/absl/glog write start-up chatter straight to file
+    descriptor 2 from graph threads, at moments Python cannot bracket. This routes fd 2
+    through a pipe and drops those lines (everything else is passed on) until `stop()`.
+    POSECHECK_DEBUG=1 turns it off."""
+
+    NOISE = (b"INFO: Created TensorFlow Lite", b"WARNING: All log messages before absl",
+             b"W0000 ", b"I0000 ", b"E0000 ")
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+        if os.environ.get("POSECHECK_DEBUG"):
+            return
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            read_fd, write_fd = os.pipe()
+            os.dup2(write_fd, 2)
+            os.close(write_fd)
+        except (OSError, ValueError):
+            self._saved = None
+            return
+        self._thread = threading.Thread(target=self._pump, args=(read_fd,), daemon=True,
+                                        name="posecheck-native-log")
+        self._thread.start()
+
+    def _pump(self, read_fd: int) -> None:
+        with os.fdopen(read_fd, "rb") as pipe:
+            for line in pipe:
+                if not line.startswith(self.NOISE):
+                    os.write(self._saved, line)
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        sys.stderr.flush()
+        os.dup2(self._saved, 2)  # drops the pipe's last write end: the pump sees EOF
+        self._thread.join(timeout=2)
+        os.close(self._saved)
+        self._saved = None
 
 
 def pose_from_mediapipe(image_landmarks, world_landmarks, *, timestamp_ms: float,

@@ -52,7 +52,10 @@ def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     """Angle at `b` between b->a and b->c, 2D or 3D; 180 = straight."""
     u = np.asarray(a, dtype=np.float64) - b
     v = np.asarray(c, dtype=np.float64) - b
-    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + _EPS))
+    norms = float(np.linalg.norm(u) * np.linalg.norm(v))
+    if norms < _EPS:  # two landmarks on top of each other: no angle to speak of
+        return float("nan")
+    cos = float(np.dot(u, v)) / norms
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
@@ -163,10 +166,13 @@ def classify_position(pose: Pose) -> Position:
     shoulders = (w[int(L.LEFT_SHOULDER)] + w[int(L.RIGHT_SHOULDER)]) / 2
     hips = (w[int(L.LEFT_HIP)] + w[int(L.RIGHT_HIP)]) / 2
     trunk = segment_inclination_deg(shoulders, hips)
-    thighs = [_down_inclination(w, sided("hip", s), sided("knee", s)) for s in ("left", "right")]
+    # The far leg is often hidden and the model then guesses it: judge the legs it can see.
+    legs = [s for s in ("left", "right") if pose.visibility[int(sided("knee", s))] >= 0.3] or \
+        [max(("left", "right"), key=lambda s: pose.visibility[int(sided("knee", s))])]
+    thighs = [_down_inclination(w, sided("hip", s), sided("knee", s)) for s in legs]
     arms = [_down_inclination(w, sided("shoulder", s), sided("wrist", s)) for s in ("left", "right")]
     knees = [joint_angle_deg(w[int(sided("hip", s))], w[int(sided("knee", s))], w[int(sided("ankle", s))])
-             for s in ("left", "right")]
+             for s in legs]
     if trunk >= 55.0:
         # Trunk near horizontal: supported on knees and hands, or lying.
         if min(thighs) <= 45.0 and min(arms) <= 45.0:
@@ -174,7 +180,7 @@ def classify_position(pose: Pose) -> Position:
         return Position.LYING
     if trunk <= 35.0 and max(thighs) <= 35.0 and min(knees) >= 140.0:
         return Position.STANDING
-    if trunk <= 50.0 and min(thighs) >= 50.0 and max(knees) <= 140.0:
+    if trunk <= 50.0 and min(thighs) >= 45.0:  # thighs forward, hips about knee height
         return Position.SITTING
     return Position.UNKNOWN
 

@@ -228,6 +228,9 @@ class CameraSource:
         import cv2
 
         self._cv2 = cv2
+        # OpenCV's own warnings about missing devices would precede our one-line error.
+        if hasattr(cv2, "setLogLevel"):
+            cv2.setLogLevel(0)
         self.cap = cv2.VideoCapture(index)
         if not self.cap.isOpened():
             raise SourceError(f"camera {index}: cannot be opened (not connected, or in use by "
