@@ -19,6 +19,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Exercise form checking from pose landmarks, on your own machine.")
 models_app = typer.Typer(no_args_is_help=True, help="List and install pose models.")
 app.add_typer(models_app, name="models")
+exercises_app = typer.Typer(no_args_is_help=True, help="List, show and validate exercise specs.")
+app.add_typer(exercises_app, name="exercises")
+profile_app = typer.Typer(no_args_is_help=True, help="Show or reset a user's calibrations.")
+app.add_typer(profile_app, name="profile")
 
 SourceArg = Annotated[str, typer.Argument(help="Camera index (0), video file, image, folder of images, "
                                                 "or a .landmarks.jsonl recording.")]
@@ -76,6 +80,140 @@ def replay(
                 text = "no person" if desc is None else \
                     f"view={desc['view']:<10} position={desc['position']:<9} side={desc['near_side']}"
                 typer.echo(f"{pf.timestamp_ms / 1000:8.2f} s  {text}")
+
+
+ExerciseOpt = Annotated[str, typer.Option("--exercise", "-e", help="squat, glute_bridge, bird_dog or sitting_posture.")]
+UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use.")]
+
+
+@app.command()
+def analyze(
+    video: Annotated[str, typer.Argument(help="Video file, camera index, or .landmarks.jsonl recording.")],
+    exercise: ExerciseOpt,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout (schema in posecheck/analysis.py).")] = False,
+    user: UserOpt = "default",
+    model: ModelOpt = "full",
+    max_side: MaxSideOpt = 1280,
+) -> None:
+    """Check form over a whole video: reps, holds, faults, feedback events."""
+    from .analysis import analyze as run_analysis
+    from .pipeline import PipelineSettings
+    from .profiles import load_profile
+    from .spec import get_spec
+
+    spec = get_spec(exercise)
+    profile = load_profile(user)
+    bar = _progress(None, exercise)
+    report, _ = run_analysis(video, spec, profile=profile,
+                             settings=PipelineSettings(model=model, max_side=max_side or None),
+                             on_frame=lambda _r: bar.update(1))
+    bar.close()
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        typer.echo(format_report(report))
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['exercise']} | {report['source']['name']} | view: {report['view']} | "
+             f"{report['duration_s']:.1f} s | {'calibrated' if report['calibrated'] else 'default targets'}"]
+    if report.get("posture") is not None:
+        for span in report["posture"]:
+            faults = f" ({', '.join(span['faults'])})" if span["faults"] else ""
+            lines.append(f"  {span['start_s']:6.1f}-{span['end_s']:6.1f} s  {span['state']}{faults}")
+    else:
+        lines.append(f"reps: {report['summary']['rep_count']}")
+        for rep in report["reps"]:
+            verdict = ", ".join(rep["faults"]) or "good"
+            side = f" [{rep['side']}]" if rep["side"] else ""
+            lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
+                         f"bottom {rep['bottom_s']:.1f} s: {verdict}")
+        for hold in report["holds"]:
+            side = f" [{hold['side']}]" if hold["side"] else ""
+            lines.append(f"  hold{side}: {hold['start_s']:.1f}-{hold['end_s']:.1f} s, "
+                         f"{hold['good_s']:.1f} s good (target {hold['target_s'][0]:.0f}-{hold['target_s'][1]:.0f} s)")
+    cues = [e for e in report["events"] if e["kind"] in ("cue", "view", "info")]
+    if cues:
+        lines.append("feedback:")
+        lines += [f"  {e['t_s']:6.1f} s  [{e['kind']}] {e['message']}" for e in cues]
+    return "\n".join(lines)
+
+
+@app.command()
+def calibrate(
+    exercise: Annotated[str, typer.Argument(help="squat or sitting_posture (alias: sitting).")],
+    source: SourceArg,
+    user: UserOpt = "default",
+    start: Annotated[Optional[float], typer.Option("--start", help="Use the input from this second.")] = None,
+    end: Annotated[Optional[float], typer.Option("--end", help="...up to this second.")] = None,
+    model: ModelOpt = "full",
+) -> None:
+    """Record your own targets: squat depth (a few good reps), sitting baseline (sit tall a few seconds)."""
+    from .analysis import calibrate as run_calibration
+    from .pipeline import PipelineSettings
+    from .profiles import load_profile, save_profile
+    from .spec import get_spec
+
+    name = {"sitting": "sitting_posture"}.get(exercise, exercise)
+    spec = get_spec(name)
+    values = run_calibration(source, spec, start_s=start, end_s=end, settings=PipelineSettings(model=model))
+    profile = load_profile(user)
+    profile.update(name, values)
+    path = save_profile(profile)
+    for key, value in sorted(values.items()):
+        typer.echo(f"{key} = {value:.3f}")
+    typer.echo(f"saved to {path}")
+
+
+@exercises_app.command("list")
+def exercises_list() -> None:
+    """The exercises posecheck can check."""
+    from .spec import available_exercises, get_spec
+
+    for name in available_exercises():
+        spec = get_spec(name)
+        typer.echo(f"{name:<16} {spec.exercise.summary}")
+
+
+@exercises_app.command("show")
+def exercises_show(name: Annotated[str, typer.Argument()]) -> None:
+    """What an exercise checks, its thresholds and the evidence behind them."""
+    from .spec import get_spec
+
+    spec = get_spec(name)
+    typer.echo(f"{spec.exercise.title}: {spec.exercise.summary}\nCamera: {spec.exercise.camera}")
+    for f in spec.faults:
+        ref = f" relative to {f.reference}" if f.reference else ""
+        typer.echo(f"- {f.code} ({'/'.join(f.views)}): {f.fault_if} {f.enter:g}{ref}\n    {f.evidence}")
+
+
+@exercises_app.command("validate")
+def exercises_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:
+    """Load and check every spec (or the given files); errors name the file and key."""
+    from .spec import exercises_dir, load_spec
+
+    for path in paths or sorted(exercises_dir().glob("*.toml")):
+        spec = load_spec(path)
+        typer.echo(f"{path.name}: ok ({len(spec.faults)} faults)")
+
+
+@profile_app.command("show")
+def profile_show(user: UserOpt = "default") -> None:
+    """Print a user's calibration values."""
+    from .profiles import load_profile
+
+    typer.echo(json.dumps(load_profile(user).to_dict(), indent=2, sort_keys=True))
+
+
+@profile_app.command("reset")
+def profile_reset(user: UserOpt = "default",
+                  exercise: Annotated[Optional[str], typer.Option("--exercise", "-e")] = None) -> None:
+    """Forget a user's calibrations (all, or one exercise's)."""
+    from .profiles import load_profile, save_profile
+
+    profile = load_profile(user)
+    profile.reset(exercise)
+    typer.echo(f"reset; saved to {save_profile(profile)}")
 
 
 @models_app.command("list")

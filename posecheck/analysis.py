@@ -1,0 +1,127 @@
+"""Run a checker over a whole input and build the report (`posecheck analyze`), and
+turn a calibration set into profile values (`posecheck calibrate`).
+
+Report schema `posecheck.report` version 1 (what `analyze --json` prints):
+
+    exercise, view (most frequent judged view: side|front|back|none), duration_s,
+    source (VideoInfo), model, user, calibrated (bool),
+    frames {total, with_person, judged},
+    reps    [{index, start_s, end_s, bottom_s, side, faults[], metrics{}}],
+    holds   [{start_s, end_s, side, duration_s, good_s, target_s[2], faults[]}],
+    events  [{t_s, kind: cue|rep|hold|view|alert|info, code, message, severity}],
+    posture [{start_s, end_s, state: upright|slouched|not_sitting|not_visible, faults[]}]  (sitting only),
+    summary {rep_count, hold_count, fault_counts{code: reps or spans with it}}
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from .checker import Checker, FrameResult
+from .errors import PosecheckError
+from .pipeline import PipelineSettings, PoseStream
+from .profiles import Profile
+from .spec import ExerciseSpec
+from .types import PoseFrame
+
+SCHEMA = "posecheck.report"
+VERSION = 1
+
+
+def run_checker(frames: Iterable[PoseFrame], checker: Checker,
+                on_frame: Callable[[FrameResult], None] | None = None) -> list[FrameResult]:
+    results = []
+    for pf in frames:
+        result = checker.update(pf)
+        results.append(result)
+        if on_frame is not None:
+            on_frame(result)
+    checker.finish()
+    return results
+
+
+def build_report(checker: Checker, results: list[FrameResult], stream: PoseStream, *, user: str) -> dict:
+    spec = checker.spec
+    judged_views = Counter(r.view for r in results if r.judged)
+    view = judged_views.most_common(1)[0][0] if judged_views else "none"
+    duration = (results[-1].t_s - results[0].t_s) if results else 0.0
+    if stream.info.duration_s:
+        duration = max(duration, stream.info.duration_s)
+    fault_counts: Counter = Counter()
+    for rep in checker.reps:
+        fault_counts.update(set(rep.faults))
+    for span in checker.posture:
+        fault_counts.update(set(span.faults))
+    if not spec.reps:
+        for hold in checker.holds:
+            fault_counts.update(set(hold.faults))
+    report = {
+        "schema": SCHEMA, "version": VERSION, "exercise": spec.name, "view": view,
+        "duration_s": round(duration, 3), "source": stream.info.to_dict(), "model": stream.model,
+        "user": user, "calibrated": spec.name in checker.profile.calibrated_at,
+        "frames": {"total": len(results), "with_person": sum(r.has_pose for r in results),
+                   "judged": sum(r.judged for r in results)},
+        "reps": [r.to_dict() for r in checker.reps],
+        "holds": [h.to_dict() for h in checker.holds],
+        "events": [e.to_dict() for e in checker.events],
+        "summary": {"rep_count": len(checker.reps), "hold_count": len(checker.holds),
+                    "fault_counts": dict(fault_counts)},
+    }
+    if spec.exercise.mode == "posture":
+        report["posture"] = [s.to_dict() for s in checker.posture]
+    return report
+
+
+def analyze(source: str | os.PathLike, spec: ExerciseSpec, *, profile: Profile | None = None,
+            settings: PipelineSettings | None = None,
+            on_frame: Callable[[FrameResult], None] | None = None) -> tuple[dict, list[FrameResult]]:
+    profile = profile or Profile()
+    with PoseStream(source, settings) as stream:
+        checker = Checker(spec, profile)
+        results = run_checker(stream, checker, on_frame)
+        return build_report(checker, results, stream, user=profile.user), results
+
+
+def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
+              end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
+    """Profile values for `spec` from a calibration set (a few good reps, or a few
+    seconds of sitting tall), following the spec's [calibration] table."""
+    if not spec.calibration:
+        raise PosecheckError(f"{spec.name} has nothing to calibrate")
+    with PoseStream(source, settings) as stream:
+        frames = [pf for pf in stream if (start_s is None or pf.timestamp_ms / 1000 >= start_s)
+                  and (end_s is None or pf.timestamp_ms / 1000 <= end_s)]
+    checker = Checker(spec, Profile())  # defaults only: calibration must not use the old one
+    results = run_checker(frames, checker)
+    values: dict[str, float] = {}
+    for key, rule in spec.calibration.items():
+        kind, metric, *options = rule.split(":")
+        if kind == "rep_max":
+            clean_of = set()
+            for opt in options:
+                if opt.startswith("clean_of="):
+                    clean_of = set(opt.split("=", 1)[1].split(","))
+            depths = [rep.metrics.get(f"max_{metric}") for rep in checker.reps
+                      if not clean_of & set(rep.faults)]
+            depths = [d for d in depths if d is not None]
+            if depths:
+                values[key] = float(max(depths))
+        elif kind == "median":
+            view = key.split(".")[1] if key.count(".") >= 2 else None
+            samples = [r.metrics[metric] for r in results
+                       if r.position == spec.exercise.position and metric in r.metrics
+                       and (view is None or r.view == view)]
+            if len(samples) >= 10:
+                values[key] = float(np.median(samples))
+        else:
+            raise PosecheckError(f"{spec.name}: unknown calibration rule '{rule}'")
+    if not values:
+        what = "reps with heels down and trunk under control" if spec.reps else \
+            f"frames {spec.exercise.position.replace('_', ' ')} in a suitable view"
+        raise PosecheckError(f"calibration found no {what} in {os.fspath(source)}; "
+                             f"check the camera placement: {spec.exercise.camera}")
+    return values

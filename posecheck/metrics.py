@@ -1,0 +1,295 @@
+"""Metric functions the exercise specs refer to by name.
+
+Each metric takes a `Pose` and a `MetricContext` and returns a float, or None when the
+landmarks it needs are not visible enough (it then records which ones in
+`ctx.missing`, so the checker can tell the user what is wrong with the view). Units are
+in the names. 2D metrics use pixel coordinates of the upright frame; `forward` is the
+direction the person faces (+1 image right), so "ahead" and "behind" are anatomical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .geometry import joint_angle_deg, segment_inclination_deg, signed_inclination_deg
+from .landmarks import Landmark as L, sided
+from .types import Pose
+
+OTHER = {"left": "right", "right": "left"}
+
+
+@dataclass
+class MetricContext:
+    """Per-frame facts shared by the metrics of one frame."""
+
+    pose: Pose
+    side: str  # the body side nearer the camera
+    forward: float  # +1 facing image right, -1 facing image left
+    min_visibility: float = 0.5
+    missing: set[str] = field(default_factory=set)
+    extras: dict[str, object] = field(default_factory=dict)  # e.g. which leg is lifted
+
+    def visible(self, *landmarks: L) -> bool:
+        ok = True
+        for lm in landmarks:
+            if self.pose.visibility[int(lm)] < self.min_visibility:
+                self.missing.add(lm.name.lower())
+                ok = False
+        return ok
+
+    def xy(self, lm: L) -> np.ndarray:
+        return self.pose.xy_px[int(lm)]
+
+    def world(self, lm: L) -> np.ndarray:
+        return self.pose.world_xyz[int(lm)].astype(np.float64)
+
+
+MetricFn = Callable[[Pose, MetricContext], "float | None"]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    fn: MetricFn
+    unit: str
+    doc: str
+
+
+METRICS: dict[str, MetricDef] = {}
+
+
+def metric(name: str, unit: str):
+    """Register a metric under `name` so specs can use it."""
+    def register(fn: MetricFn) -> MetricFn:
+        METRICS[name] = MetricDef(name=name, fn=fn, unit=unit, doc=(fn.__doc__ or "").strip())
+        return fn
+    return register
+
+
+def _leg(ctx: MetricContext, side: str) -> tuple[L, L, L]:
+    return sided("hip", side), sided("knee", side), sided("ankle", side)
+
+
+# --- squat -------------------------------------------------------------------------------
+
+@metric("knee_flexion_deg", "deg")
+def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Knee bend in 3D world coordinates (0 = straight), the less bent of the visible legs:
+    a squat bends both, walking bends one at a time."""
+    values = []
+    for side in ("left", "right"):
+        hip, knee, ankle = _leg(ctx, side)
+        if min(pose.visibility[int(j)] for j in (hip, knee, ankle)) >= ctx.min_visibility:
+            values.append(180.0 - joint_angle_deg(ctx.world(hip), ctx.world(knee), ctx.world(ankle)))
+    if not values:
+        ctx.visible(*_leg(ctx, ctx.side))  # records what is missing
+        return None
+    return float(min(values))
+
+
+@metric("squat_depth_deg", "deg")
+def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Thigh angle below the vertical in the side view: 0 standing, 90 thigh parallel to
+    the floor (hip crease level with the knee), above 90 below parallel."""
+    hip, knee, _ = _leg(ctx, ctx.side)
+    if not ctx.visible(hip, knee):
+        return None
+    return 180.0 - segment_inclination_deg(ctx.xy(knee), ctx.xy(hip))
+
+
+@metric("trunk_lean_deg", "deg")
+def trunk_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Trunk (hip->shoulder) inclination forward of vertical, side view."""
+    sh, hip = sided("shoulder", ctx.side), sided("hip", ctx.side)
+    if not ctx.visible(sh, hip):
+        return None
+    return signed_inclination_deg(ctx.xy(sh), ctx.xy(hip), ctx.forward)
+
+
+@metric("shin_lean_deg", "deg")
+def shin_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Shin (ankle->knee) inclination forward of vertical, side view."""
+    _, knee, ankle = _leg(ctx, ctx.side)
+    if not ctx.visible(knee, ankle):
+        return None
+    return signed_inclination_deg(ctx.xy(knee), ctx.xy(ankle), ctx.forward)
+
+
+@metric("trunk_shin_gap_deg", "deg")
+def trunk_shin_gap_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """How much more the trunk leans forward than the shins: about 0 when the back is
+    parallel to the shins (the usual cue for a balanced squat)."""
+    trunk = trunk_lean_deg(pose, ctx)
+    shin = shin_lean_deg(pose, ctx)
+    if trunk is None or shin is None:
+        return None
+    return trunk - shin
+
+
+@metric("heel_rise_ratio", "foot lengths")
+def heel_rise_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Height of the heel above the toes, in foot lengths (compare with standing)."""
+    heel, toe = sided("heel", ctx.side), sided("foot_index", ctx.side)
+    if not ctx.visible(heel, toe, sided("ankle", ctx.side)):
+        return None
+    h, t = ctx.xy(heel), ctx.xy(toe)
+    foot = float(np.linalg.norm(h - t))
+    if foot < 1e-6:
+        return None
+    return float(t[1] - h[1]) / foot
+
+
+@metric("knee_valgus_deg", "deg")
+def knee_valgus_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Front view: frontal-plane projection angle of the knee that caves in the most,
+    positive when the knee lies inside (medial to) the hip-ankle line."""
+    values = []
+    for side in ("left", "right"):
+        hip, knee, ankle = _leg(ctx, side)
+        if not ctx.visible(hip, knee, ankle):
+            continue
+        h, k, a = ctx.xy(hip), ctx.xy(knee), ctx.xy(ankle)
+        bend = 180.0 - joint_angle_deg(h, k, a)
+        # Where the knee sits relative to the hip->ankle line, toward the body's midline or away.
+        midline_x = (ctx.xy(L.LEFT_HIP)[0] + ctx.xy(L.RIGHT_HIP)[0]) / 2
+        t = np.clip(np.dot(k - h, a - h) / max(np.dot(a - h, a - h), 1e-9), 0, 1)
+        on_line = h + t * (a - h)
+        inward = (abs(k[0] - midline_x) < abs(on_line[0] - midline_x))
+        values.append(bend if inward else -bend)
+    return max(values) if values else None
+
+
+# --- glute bridge --------------------------------------------------------------------------
+
+@metric("hip_extension_deg", "deg")
+def hip_extension_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Shoulder-hip-knee angle in the side view, 180 = straight line; above 180 when the
+    hips are pushed up past the shoulder-knee line (arching)."""
+    sh, hip, knee = sided("shoulder", ctx.side), sided("hip", ctx.side), sided("knee", ctx.side)
+    if not ctx.visible(sh, hip, knee):
+        return None
+    s, h, k = ctx.xy(sh), ctx.xy(hip), ctx.xy(knee)
+    angle = joint_angle_deg(s, h, k)
+    # Arched when the hip lies above (smaller y than) the shoulder->knee line.
+    if abs(k[0] - s[0]) < 1e-6:
+        return angle
+    line_y_at_hip = s[1] + (k[1] - s[1]) * (h[0] - s[0]) / (k[0] - s[0])
+    return 360.0 - angle if h[1] < line_y_at_hip else angle
+
+
+# --- bird-dog ------------------------------------------------------------------------------
+
+def _limb_lift(ctx: MetricContext, upper: L, lower: L) -> float:
+    """Elevation of a limb from hanging straight down: 0 = down, 90 = horizontal."""
+    return 180.0 - segment_inclination_deg(ctx.xy(lower), ctx.xy(upper))
+
+
+@metric("leg_lift_deg", "deg")
+def leg_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Bird-dog: elevation of the more lifted thigh (0 = under the hip, 90 = horizontal);
+    records which leg in `ctx.extras['lifted_side']`."""
+    best = None
+    for side in ("left", "right"):
+        hip, knee = sided("hip", side), sided("knee", side)
+        if min(pose.visibility[int(hip)], pose.visibility[int(knee)]) < ctx.min_visibility:
+            continue
+        lift = _limb_lift(ctx, hip, knee)
+        if best is None or lift > best[0]:
+            best = (lift, side)
+    if best is None:
+        ctx.visible(sided("hip", ctx.side), sided("knee", ctx.side))
+        return None
+    ctx.extras["lifted_side"] = best[1]
+    return best[0]
+
+
+@metric("arm_lift_deg", "deg")
+def arm_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Bird-dog: elevation of the arm opposite the lifted leg (90 = horizontal)."""
+    if "lifted_side" not in ctx.extras and leg_lift_deg(pose, ctx) is None:
+        return None
+    side = OTHER[str(ctx.extras["lifted_side"])]
+    sh, wrist = sided("shoulder", side), sided("wrist", side)
+    elbow = sided("elbow", side)
+    if pose.visibility[int(wrist)] >= ctx.min_visibility:
+        return _limb_lift(ctx, sh, wrist)
+    if ctx.visible(sh, elbow):  # the hand often leaves the frame: the upper arm will do
+        return _limb_lift(ctx, sh, elbow)
+    return None
+
+
+@metric("pelvic_roll_deg", "deg")
+def pelvic_roll_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Tilt of the left-right hip line out of the horizontal (world coordinates): the
+    pelvis opening toward the lifted leg."""
+    if not ctx.visible(L.LEFT_HIP, L.RIGHT_HIP):
+        return None
+    d = ctx.world(L.LEFT_HIP) - ctx.world(L.RIGHT_HIP)
+    return float(np.degrees(np.arcsin(min(1.0, abs(d[1]) / max(float(np.linalg.norm(d)), 1e-9)))))
+
+
+@metric("trunk_tilt_deg", "deg")
+def trunk_tilt_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Side view on all fours: hip height relative to the shoulders, as the angle of the
+    shoulder->hip line above horizontal (negative when the hips sit lower)."""
+    sh, hip = sided("shoulder", ctx.side), sided("hip", ctx.side)
+    if not ctx.visible(sh, hip):
+        return None
+    s, h = ctx.xy(sh), ctx.xy(hip)
+    return float(np.degrees(np.arctan2(s[1] - h[1], abs(h[0] - s[0]) + 1e-9)))
+
+
+# --- sitting -------------------------------------------------------------------------------
+
+@metric("head_forward_deg", "deg")
+def head_forward_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Side view: the shoulder->ear line's inclination ahead of vertical (the complement
+    of the craniovertebral angle, with the shoulder standing in for C7)."""
+    ear, sh = sided("ear", ctx.side), sided("shoulder", ctx.side)
+    if not ctx.visible(ear, sh):
+        return None
+    return signed_inclination_deg(ctx.xy(ear), ctx.xy(sh), ctx.forward)
+
+
+@metric("shoulder_ahead_deg", "deg")
+def shoulder_ahead_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Side view: how far the shoulder sits ahead of the hip's plumb line, as the
+    hip->shoulder inclination (0 = shoulder over hip, Kendall's ideal alignment)."""
+    return trunk_lean_deg(pose, ctx)
+
+
+@metric("trunk_length_ratio", "ratio")
+def trunk_length_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Shoulder-hip distance over the thigh length (both in 2D): shrinks as the spine
+    flexes and the shoulders drop; compared with the person's upright baseline."""
+    sh, hip, knee = sided("shoulder", ctx.side), sided("hip", ctx.side), sided("knee", ctx.side)
+    if not ctx.visible(sh, hip, knee):
+        return None
+    thigh = float(np.linalg.norm(ctx.xy(knee) - ctx.xy(hip)))
+    return float(np.linalg.norm(ctx.xy(sh) - ctx.xy(hip))) / max(thigh, 1e-6)
+
+
+@metric("neck_drop_ratio", "ratio")
+def neck_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Front view: vertical ear-to-shoulder distance over shoulder width; drops when the
+    head pokes forward and down or the shoulders hunch (compare with baseline)."""
+    if not ctx.visible(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        return None
+    ears = (ctx.xy(L.LEFT_EAR) + ctx.xy(L.RIGHT_EAR)) / 2
+    shoulders = (ctx.xy(L.LEFT_SHOULDER) + ctx.xy(L.RIGHT_SHOULDER)) / 2
+    width = float(np.linalg.norm(ctx.xy(L.LEFT_SHOULDER) - ctx.xy(L.RIGHT_SHOULDER)))
+    return float(shoulders[1] - ears[1]) / max(width, 1e-6)
+
+
+@metric("head_size_ratio", "ratio")
+def head_size_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Front view: ear-to-ear distance over shoulder width; grows as the head comes
+    toward the screen and as the shoulders roll in (compare with baseline)."""
+    if not ctx.visible(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+        return None
+    head = float(np.linalg.norm(ctx.xy(L.LEFT_EAR) - ctx.xy(L.RIGHT_EAR)))
+    width = float(np.linalg.norm(ctx.xy(L.LEFT_SHOULDER) - ctx.xy(L.RIGHT_SHOULDER)))
+    return head / max(width, 1e-6)

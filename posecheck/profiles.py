@@ -1,0 +1,90 @@
+"""Per-user calibrations, shared by every front end.
+
+Stored as JSON in the user's data folder (`~/.local/share/posecheck/profiles/<user>.json`,
+or `$POSECHECK_PROFILE_DIR/<user>.json`):
+
+    {"format": "posecheck.profile", "version": 1, "user": "default",
+     "values": {"squat.depth_deg": 92.5, "sitting.side.head_forward_deg": 12.0, ...},
+     "calibrated_at": {"squat": "2026-11-21T12:00:00+00:00", ...}}
+
+Keys are `<exercise>.<what>` (`sitting.<view>.<metric>` for posture baselines); exercise
+specs refer to them as `reference = "profile:squat.depth_deg"`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import PosecheckError
+from .models import user_data_dir
+
+FORMAT = "posecheck.profile"
+_USER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def profile_dir() -> Path:
+    return Path(os.environ.get("POSECHECK_PROFILE_DIR", user_data_dir() / "profiles"))
+
+
+@dataclass
+class Profile:
+    user: str = "default"
+    values: dict[str, float] = field(default_factory=dict)
+    calibrated_at: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> float | None:
+        return self.values.get(key)
+
+    def update(self, exercise: str, values: dict[str, float]) -> None:
+        prefix = f"{exercise}."
+        self.values = {k: v for k, v in self.values.items() if not k.startswith(prefix)} | values
+        self.calibrated_at[exercise] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def reset(self, exercise: str | None = None) -> None:
+        if exercise is None:
+            self.values.clear()
+            self.calibrated_at.clear()
+        else:
+            self.values = {k: v for k, v in self.values.items() if not k.startswith(f"{exercise}.")}
+            self.calibrated_at.pop(exercise, None)
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": 1, "user": self.user, "values": self.values,
+                "calibrated_at": self.calibrated_at}
+
+
+def _path(user: str) -> Path:
+    if not _USER_RE.match(user):
+        raise PosecheckError(f"user name '{user}' may only hold letters, digits, '.', '_' and '-'")
+    return profile_dir() / f"{user}.json"
+
+
+def load_profile(user: str = "default") -> Profile:
+    path = _path(user)
+    if not path.is_file():
+        return Profile(user=user)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError("not a posecheck profile")
+        return Profile(user=user, values={k: float(v) for k, v in data.get("values", {}).items()},
+                       calibrated_at=dict(data.get("calibrated_at", {})))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise PosecheckError(f"{path}: unreadable profile ({exc}); fix it or run "
+                             f"`posecheck profile reset --user {user}`") from None
+
+
+def save_profile(profile: Profile) -> Path:
+    path = _path(profile.user)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(profile.to_dict(), fh, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,199 @@
+"""Exercise specs: `exercises/<name>.toml` loaded into validated models.
+
+A spec says which metrics drive reps and holds, and for each fault: its metric, when it
+is judged, its thresholds (separate enter/exit values for hysteresis), what they are
+relative to (absolute, the person's calibrated profile, or their own resting baseline in
+this set), the views it can be judged in, its cue, severity and the evidence behind it.
+Errors name the file and key: `squat.toml: faults[2].metric 'knee_x' is not a known metric`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import SpecError
+from .metrics import METRICS
+
+VIEW_FAMILIES = ("side", "front", "back")
+POSITIONS = ("standing", "sitting", "lying", "all_fours")
+
+PerView = Union[float, dict[str, float]]
+PerViewName = Union[str, dict[str, str]]
+
+
+def for_view(value, view: str):
+    """A spec value that may be given per view family (`{side = 45, front = 50}`)."""
+    if isinstance(value, dict):
+        return value.get(view)
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExerciseInfo(_Model):
+    name: str
+    title: str
+    summary: str
+    camera: str = Field(description="How to place the camera, shown before the set.")
+    views: list[Literal["side", "front", "back"]]
+    position: Literal["standing", "sitting", "lying", "all_fours"]
+    min_visibility: float = Field(0.5, ge=0, le=1)
+    mode: Literal["reps", "posture"] = "reps"
+
+
+class RepSpec(_Model):
+    metric: PerViewName
+    enter: PerView = Field(description="A rep starts when the metric rises above this.")
+    exit: PerView = Field(description="...and ends when it falls back below this.")
+    min_duration_s: float = 0.4
+    max_duration_s: float = 15.0
+    good_rep_cue: str = "Good rep"
+
+
+class HoldSpec(_Model):
+    metric: str
+    enter: float
+    exit: float
+    target_s: tuple[float, float]
+    per_side: bool = False
+    side_names: dict[str, str] = Field(default_factory=dict)
+    min_duration_s: float = 0.5
+    alternate: bool = False
+
+
+class FaultSpec(_Model):
+    code: str
+    metric: str
+    views: list[Literal["side", "front", "back"]]
+    during: Literal["rep", "active", "always"] = Field(
+        description="rep: judged once per rep from `aggregate` over the rep; active: "
+                    "continuously while in a rep or hold; always: whenever in position.")
+    fault_if: Literal["above", "below"]
+    enter: float
+    exit: float | None = None
+    aggregate: Literal["max", "min"] = "max"
+    reference: str | None = Field(None, description="'profile:<key>' or 'baseline'; thresholds are offsets from it")
+    default_reference: float | None = None
+    requires_reference: bool = False
+    min_duration_s: float = 0.25
+    severity: int = Field(2, ge=1, le=3)
+    cue: str
+    evidence: str
+    requires_any: list[str] = Field(default_factory=list, description="only when one of these faults is active")
+    supersedes: list[str] = Field(default_factory=list)
+    phase: Literal["any", "hold"] = "any"
+
+    @field_validator("code")
+    @classmethod
+    def _snake_case(cls, v: str) -> str:
+        if not v.replace("_", "").isalnum() or v.lower() != v:
+            raise ValueError(f"fault code '{v}' must be snake_case")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> FaultSpec:
+        if self.metric not in METRICS:
+            raise ValueError(f"metric '{self.metric}' is not a known metric "
+                             f"(known: {', '.join(sorted(METRICS))})")
+        if self.reference and not (self.reference == "baseline" or self.reference.startswith("profile:")):
+            raise ValueError(f"reference '{self.reference}' must be 'baseline' or 'profile:<key>'")
+        if self.exit is not None:
+            hysteresis_ok = self.exit <= self.enter if self.fault_if == "above" else self.exit >= self.enter
+            if not hysteresis_ok:
+                raise ValueError(f"exit {self.exit} must lie on the good side of enter {self.enter}")
+        try:
+            self.cue.format(value=0.0, threshold=0.0, target=0.0, reference=0.0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"cue template: {exc!r} (placeholders: value, threshold, target, reference)")
+        return self
+
+    @property
+    def exit_threshold(self) -> float:
+        return self.enter if self.exit is None else self.exit
+
+
+class ExerciseSpec(_Model):
+    exercise: ExerciseInfo
+    view_cues: dict[str, str] = Field(default_factory=dict)
+    reps: RepSpec | None = None
+    hold: HoldSpec | None = None
+    faults: list[FaultSpec] = Field(default_factory=list)
+    calibration: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ExerciseSpec:
+        names = [self.reps.metric] if self.reps else []
+        if self.hold:
+            names.append(self.hold.metric)
+        for name in names:
+            for metric in (name.values() if isinstance(name, dict) else [name]):
+                if metric not in METRICS:
+                    raise ValueError(f"metric '{metric}' is not a known metric")
+        codes = {f.code for f in self.faults}
+        for fault in self.faults:
+            for other in fault.requires_any + fault.supersedes:
+                if other not in codes:
+                    raise ValueError(f"fault '{fault.code}' refers to unknown fault '{other}'")
+        if self.exercise.mode == "reps" and self.reps is None and self.hold is None:
+            raise ValueError("an exercise in 'reps' mode needs [reps] or [hold]")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.exercise.name
+
+    def fault_codes(self) -> list[str]:
+        return list(dict.fromkeys(f.code for f in self.faults))
+
+
+EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_spec(path: str | Path) -> ExerciseSpec:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such exercise spec") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path.name}: not valid TOML ({exc})") from None
+    try:
+        return ExerciseSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"].removeprefix("Value error, ")
+        where = _loc(err["loc"])
+        raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None
+
+
+def exercises_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("POSECHECK_EXERCISES_DIR", EXERCISES_DIR))
+
+
+def available_exercises() -> list[str]:
+    return sorted(p.stem for p in exercises_dir().glob("*.toml"))
+
+
+def get_spec(name: str) -> ExerciseSpec:
+    path = exercises_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise SpecError(f"unknown exercise '{name}'; choose one of {', '.join(available_exercises())}")
+    spec = load_spec(path)
+    if spec.name != name:
+        raise SpecError(f"{path.name}: exercise.name is '{spec.name}', expected '{name}'")
+    return spec
