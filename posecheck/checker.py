@@ -99,7 +99,7 @@ class _Hold:
 class Checker:
     def __init__(self, spec: ExerciseSpec, profile: Profile | None = None, *, cue_repeat_s: float = 5.0,
                  cue_gap_s: float = 1.5, view_grace_s: float = 1.5, view_repeat_s: float = 10.0,
-                 posture_min_state_s: float = 1.0) -> None:
+                 posture_min_state_s: float = 0.5) -> None:
         self.spec = spec
         self.profile = profile or Profile()
         self.cue_repeat_s = cue_repeat_s
