@@ -96,11 +96,15 @@ class FaultSpec(_Model):
             raise ValueError(f"fault code '{v}' must be snake_case")
         return v
 
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"'{v}' is not a known metric (known: {', '.join(sorted(METRICS))})")
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> FaultSpec:
-        if self.metric not in METRICS:
-            raise ValueError(f"metric '{self.metric}' is not a known metric "
-                             f"(known: {', '.join(sorted(METRICS))})")
         if self.reference and not (self.reference == "baseline" or self.reference.startswith("profile:")):
             raise ValueError(f"reference '{self.reference}' must be 'baseline' or 'profile:<key>'")
         if self.exit is not None:
@@ -176,6 +180,8 @@ def load_spec(path: str | Path) -> ExerciseSpec:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")
         where = _loc(err["loc"])
+        if where.endswith(".metric"):  # reads as "faults[0].metric 'knee_x' is not a known metric"
+            raise SpecError(f"{path.name}: {where} {msg}") from None
         raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None
 
 

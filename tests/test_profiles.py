@@ -1,0 +1,45 @@
+"""Profiles: stored per user as JSON, written atomically, refused clearly when broken."""
+
+from __future__ import annotations
+
+import pytest
+
+from posecheck.errors import PosecheckError
+from posecheck.profiles import Profile, load_profile, save_profile
+
+
+def test_profile_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSECHECK_PROFILE_DIR", str(tmp_path))
+    profile = Profile(user="sam")
+    profile.update("squat", {"squat.depth_deg": 88.5})
+    save_profile(profile)
+    loaded = load_profile("sam")
+    assert loaded.get("squat.depth_deg") == 88.5 and "squat" in loaded.calibrated_at
+    assert [p.name for p in tmp_path.iterdir()] == ["sam.json"]
+
+
+def test_recalibrating_replaces_only_that_exercise(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSECHECK_PROFILE_DIR", str(tmp_path))
+    profile = Profile(values={"squat.depth_deg": 80.0, "sitting_posture.x": 1.0})
+    profile.update("squat", {"squat.depth_deg": 95.0})
+    assert profile.values == {"squat.depth_deg": 95.0, "sitting_posture.x": 1.0}
+    profile.reset("squat")
+    assert profile.values == {"sitting_posture.x": 1.0}
+
+
+def test_missing_profile_is_an_empty_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSECHECK_PROFILE_DIR", str(tmp_path))
+    assert load_profile("nobody").values == {}
+
+
+def test_corrupt_profile_is_refused_with_a_way_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSECHECK_PROFILE_DIR", str(tmp_path))
+    (tmp_path / "sam.json").write_text("{not json")
+    with pytest.raises(PosecheckError, match="unreadable profile.*posecheck profile reset --user sam"):
+        load_profile("sam")
+
+
+@pytest.mark.parametrize("user", ["../etc/passwd", "a b", ""])
+def test_user_names_cannot_escape_the_profile_folder(user):
+    with pytest.raises(PosecheckError, match="user name"):
+        load_profile(user)
