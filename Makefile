@@ -1,27 +1,26 @@
 # Two entry points, each doing all of its own set-up from a fresh clone:
-#   make demo   - analyse a real clip (SOURCE=... to pick another input)
+#   make demo   - check form on a real clip (SOURCE=clip.mp4 EXERCISE=squat to pick)
 #   make test   - the test suite (what .ci/run calls)
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHARED ?= $(abspath ../shared)
-SOURCE ?= $(SHARED)/videos/squat_side_barbell.mp4
-OUT    ?= out
+SOURCE   ?= $(SHARED)/videos/squat_side_forward_lean.mp4
+EXERCISE ?= squat
 
 .PHONY: setup demo test clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1
+	$(BIN)/python -m pip install -e ".[dev]" >> $(VENV)/install.log 2>&1 || (tail -30 $(VENV)/install.log; exit 1)
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/posecheck record "$(SOURCE)" -o "$(OUT)/$(notdir $(basename $(SOURCE))).landmarks.jsonl"
-	$(BIN)/posecheck replay "$(OUT)/$(notdir $(basename $(SOURCE))).landmarks.jsonl" | awk 'NR % 30 == 1'
+	$(BIN)/posecheck analyze "$(SOURCE)" --exercise $(EXERCISE)
 
 test: $(STAMP)
 	POSECHECK_SHARED="$(SHARED)" $(BIN)/python -m pytest
