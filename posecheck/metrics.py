@@ -73,6 +73,14 @@ def _leg(ctx: MetricContext, side: str) -> tuple[L, L, L]:
     return sided("hip", side), sided("knee", side), sided("ankle", side)
 
 
+def _forward_inclination(ctx: MetricContext, top: str, bottom: str) -> float | None:
+    """2D inclination of the near side's bottom->top segment ahead of vertical."""
+    top_lm, bottom_lm = sided(top, ctx.side), sided(bottom, ctx.side)
+    if not ctx.visible(top_lm, bottom_lm):
+        return None
+    return signed_inclination_deg(ctx.xy(top_lm), ctx.xy(bottom_lm), ctx.forward)
+
+
 # --- squat -------------------------------------------------------------------------------
 
 @metric("knee_flexion_deg", "deg")
@@ -103,19 +111,13 @@ def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
 @metric("trunk_lean_deg", "deg")
 def trunk_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Trunk (hip->shoulder) inclination forward of vertical, side view."""
-    sh, hip = sided("shoulder", ctx.side), sided("hip", ctx.side)
-    if not ctx.visible(sh, hip):
-        return None
-    return signed_inclination_deg(ctx.xy(sh), ctx.xy(hip), ctx.forward)
+    return _forward_inclination(ctx, "shoulder", "hip")
 
 
 @metric("shin_lean_deg", "deg")
 def shin_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Shin (ankle->knee) inclination forward of vertical, side view."""
-    _, knee, ankle = _leg(ctx, ctx.side)
-    if not ctx.visible(knee, ankle):
-        return None
-    return signed_inclination_deg(ctx.xy(knee), ctx.xy(ankle), ctx.forward)
+    return _forward_inclination(ctx, "knee", "ankle")
 
 
 @metric("trunk_shin_gap_deg", "deg")
@@ -248,10 +250,7 @@ def trunk_tilt_deg(pose: Pose, ctx: MetricContext) -> float | None:
 def head_forward_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Side view: the shoulder->ear line's inclination ahead of vertical (the complement
     of the craniovertebral angle, with the shoulder standing in for C7)."""
-    ear, sh = sided("ear", ctx.side), sided("shoulder", ctx.side)
-    if not ctx.visible(ear, sh):
-        return None
-    return signed_inclination_deg(ctx.xy(ear), ctx.xy(sh), ctx.forward)
+    return _forward_inclination(ctx, "ear", "shoulder")
 
 
 @metric("shoulder_ahead_deg", "deg")
