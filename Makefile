@@ -22,7 +22,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/posecheck analyze "$(SOURCE)" --exercise $(EXERCISE)
 
-test: $(STAMP)
+# The real-browser tests drive Debian's chromium (Playwright's own download cannot work offline).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
+
+test: $(STAMP) $(CHROMIUM)
 	POSECHECK_SHARED="$(SHARED)" $(BIN)/python -m pytest
 
 clean:

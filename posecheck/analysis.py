@@ -97,6 +97,12 @@ def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float |
                   and (end_s is None or pf.timestamp_ms / 1000 <= end_s)]
     checker = Checker(spec, Profile())  # defaults only: calibration must not use the old one
     results = run_checker(frames, checker)
+    return calibration_values(spec, checker, results, source_name=os.fspath(source))
+
+
+def calibration_values(spec: ExerciseSpec, checker: Checker, results: list[FrameResult], *,
+                       source_name: str = "the input") -> dict[str, float]:
+    """Apply the spec's [calibration] rules to a finished run (file or live session)."""
     values: dict[str, float] = {}
     for key, rule in spec.calibration.items():
         kind, metric, *options = rule.split(":")
@@ -122,6 +128,6 @@ def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float |
     if not values:
         what = "reps with heels down and trunk under control" if spec.reps else \
             f"frames {spec.exercise.position.replace('_', ' ')} in a suitable view"
-        raise PosecheckError(f"calibration found no {what} in {os.fspath(source)}; "
+        raise PosecheckError(f"calibration found no {what} in {source_name}; "
                              f"check the camera placement: {spec.exercise.camera}")
     return values

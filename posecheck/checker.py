@@ -200,6 +200,13 @@ class Checker:
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._active_codes(),
                            new_events, rep_count=len(self.reps))
 
+    def hold_progress(self, t_s: float) -> dict | None:
+        """The hold under way, for a live timer: seconds held, seconds with good form, target."""
+        if self._hold is None or not self.spec.hold:
+            return None
+        return {"elapsed_s": round(t_s - self._hold.start_s, 2), "good_s": round(self._hold.good_s, 2),
+                "target_s": list(self.spec.hold.target_s)}
+
     def finish(self) -> None:
         """Close whatever is open at the end of the input: a hold cut by the clip's end,
         and a rep whose way back up has already passed the rep-start threshold."""

@@ -216,6 +216,77 @@ def profile_reset(user: UserOpt = "default",
     typer.echo(f"reset; saved to {save_profile(profile)}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind. Default: this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    source: Annotated[Optional[str], typer.Option("--source", help="Also offer a server-side camera index or video file.")] = None,
+    loop: Annotated[bool, typer.Option("--loop", help="Loop the server-side file.")] = False,
+    model: ModelOpt = "full",
+) -> None:
+    """Start the live coach web app (browser camera, or --source on the server)."""
+    import uvicorn
+
+    from .server.app import ServerSettings, create_app
+    from .sources import open_source
+
+    if source is not None:  # fail now, with the one-line error, not in the browser later
+        open_source(source).close()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host}: other machines on the network can reach this coach "
+                   "and its camera stream", err=True)
+    settings = ServerSettings(host=host, port=port, source=source, loop_source=loop, model=model)
+    typer.echo(f"posecheck live coach on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def live(
+    exercise: ExerciseOpt,
+    source: Annotated[str, typer.Option("--source", help="Camera index or video file.")] = "0",
+    user: UserOpt = "default",
+    model: ModelOpt = "full",
+) -> None:
+    """Coach in an OpenCV window (no browser): skeleton, cues and counters; q or Esc quits."""
+    import os
+
+    import cv2
+
+    from .live import LiveSession
+    from .profiles import load_profile
+    from .sinks.overlay import SkeletonAnnotator
+    from .sources import open_source
+    from .spec import get_spec
+
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        raise PosecheckError("no display for a window; use `posecheck serve` and a browser instead")
+    spec = get_spec(exercise)
+    frames = open_source(source, max_side=1280)
+    session = LiveSession(spec, load_profile(user), model=model)
+    annotator = SkeletonAnnotator()
+    cue = "Get ready"
+    try:
+        for frame in frames:
+            update = session.process(frame)
+            for event in update.result.events:
+                if event.kind in ("cue", "view", "rep", "hold"):
+                    cue = event.message
+                    typer.echo(f"{event.t_s:7.1f} s  {event.message}")
+            picture = cv2.cvtColor(annotator.annotate(frame.image.copy(), update.pose_frame.pose,
+                                                      highlight=update.highlight), cv2.COLOR_RGB2BGR)
+            cv2.putText(picture, f"reps {update.result.rep_count}  {cue}", (20, 40), cv2.FONT_HERSHEY_SIMPLEX,
+                        1.0, (255, 255, 255), 2, cv2.LINE_AA)
+            cv2.imshow("posecheck", picture)
+            if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
+                break
+    finally:
+        frames.close()
+        session.close()
+        cv2.destroyAllWindows()
+    report = session.finish()
+    typer.echo(f"{report['summary']['rep_count']} reps, {report['summary']['hold_count']} holds")
+
+
 @models_app.command("list")
 def models_list() -> None:
     """Show each model and where it was found."""

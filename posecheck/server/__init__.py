@@ -1,0 +1,1 @@
+"""The local web app: `create_app(settings)`; routes per resource under routes/."""

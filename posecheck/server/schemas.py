@@ -1,0 +1,126 @@
+"""Wire schemas: every REST body and WebSocket message, as pydantic models.
+
+WebSocket protocol (`/ws/live`, browser camera):
+  client -> {"type": "start", "exercise": "squat", "user": "default", "mode": "check"|"calibrate"}
+  server -> ready
+  client -> binary frame: 8 bytes little-endian float64 timestamp in ms, then a JPEG image
+  server -> frame (one per received frame, in order)
+  client -> {"type": "stop"}            server -> summary (and, when calibrating, saves the profile)
+  any problem -> error {code, message}; the session and its counts carry on.
+`/ws/source` (server source): client sends start; the server streams, per frame, a binary
+JPEG of the annotated picture followed by a frame message, then a summary at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExerciseSummary(_Wire):
+    name: str
+    title: str
+    summary: str
+    camera: str
+    views: list[str]
+    mode: str
+    hold_target_s: tuple[float, float] | None = None
+    calibratable: bool
+
+
+class FaultInfo(_Wire):
+    code: str
+    views: list[str]
+    severity: int
+    cue: str
+    evidence: str
+
+
+class ExerciseDetail(ExerciseSummary):
+    faults: list[FaultInfo]
+
+
+class ProfileOut(_Wire):
+    user: str
+    values: dict[str, float]
+    calibrated_at: dict[str, str]
+
+
+class SessionSummary(_Wire):
+    id: str
+    exercise: str
+    user: str
+    started_at: float
+    duration_s: float
+    rep_count: int
+    hold_count: int
+    kept: bool
+
+
+class ServerConfig(_Wire):
+    version: str
+    source: str | None = Field(None, description="The server-side source, when one was given.")
+    max_frame_bytes: int
+
+
+class StartMessage(_Wire):
+    type: Literal["start"]
+    exercise: str
+    user: str = "default"
+    mode: Literal["check", "calibrate"] = "check"
+
+
+class StopMessage(_Wire):
+    type: Literal["stop"]
+
+
+class EventOut(_Wire):
+    t_s: float
+    kind: str
+    code: str
+    message: str
+    severity: int
+
+
+class ReadyMessage(_Wire):
+    type: Literal["ready"] = "ready"
+    session_id: str
+    exercise: str
+    mode: str
+    max_frame_bytes: int
+
+
+class FrameMessage(_Wire):
+    type: Literal["frame"] = "frame"
+    seq: int
+    t_ms: float
+    landmarks: list[list[float]] | None = Field(None, description="33 x [x, y, visibility], x/y normalised")
+    view: str
+    position: str
+    phase: str
+    judged: bool
+    rep_count: int
+    active_faults: list[str]
+    highlight: list[int]
+    hold: dict[str, Any] | None
+    posture_state: str | None
+    events: list[EventOut]
+    process_ms: float
+
+
+class SummaryMessage(_Wire):
+    type: Literal["summary"] = "summary"
+    session_id: str
+    report: dict[str, Any]
+    calibration_saved: bool = False
+
+
+class ErrorMessage(_Wire):
+    type: Literal["error"] = "error"
+    code: str
+    message: str

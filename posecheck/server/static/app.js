@@ -1,0 +1,246 @@
+// posecheck live coach: captures the camera, sends JPEG frames over a WebSocket, and draws
+// the landmarks and feedback the server sends back over the local video (so the picture
+// itself has no lag). One frame in flight at a time keeps the latency low.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const EDGES = [[7, 2], [8, 5], [2, 0], [5, 0], [11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23],
+  [12, 24], [23, 24], [23, 25], [25, 27], [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30], [30, 32], [28, 32]];
+const CAPTURE_MAX_SIDE = 640;
+
+const state = { ws: null, stream: null, exercises: {}, running: false, t0: 0, lastSpoken: "", report: null,
+  config: null };
+
+function speak(text) {
+  if (!$("speak").checked || !("speechSynthesis" in window) || text === state.lastSpoken) return;
+  state.lastSpoken = text;
+  window.speechSynthesis.cancel();
+  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+}
+
+function setCue(text, cls) {
+  const cue = $("cue");
+  cue.textContent = text;
+  cue.className = cls || "";
+}
+
+async function loadExercises() {
+  state.config = await (await fetch("/api/config")).json();
+  const list = await (await fetch("/api/exercises")).json();
+  const select = $("exercise");
+  for (const ex of list) {
+    state.exercises[ex.name] = ex;
+    const opt = document.createElement("option");
+    opt.value = ex.name;
+    opt.textContent = ex.title;
+    select.appendChild(opt);
+  }
+  if (state.config.source) {
+    $("source-label").hidden = false;
+    $("source").value = "server";
+  }
+  const wanted = new URLSearchParams(location.search).get("exercise");
+  if (wanted && state.exercises[wanted]) select.value = wanted;
+  showExercise();
+}
+
+async function showExercise() {
+  const ex = state.exercises[$("exercise").value];
+  $("summary-text").textContent = ex.summary;
+  $("camera-text").textContent = ex.camera;
+  $("hold-box").hidden = !ex.hold_target_s;
+  $("calibrate").hidden = !ex.calibratable;
+  const profile = await (await fetch(`/api/profiles/${encodeURIComponent($("user").value)}`)).json();
+  const when = profile.calibrated_at ? profile.calibrated_at[ex.name] : null;
+  $("calibration-text").textContent = !ex.calibratable ? "" : when
+    ? `Calibrated ${when}.` : "Not calibrated yet: default targets are used. Calibrate for targets that fit you.";
+}
+
+function drawOverlay(msg) {
+  const canvas = $("overlay");
+  const media = state.serverMode ? $("server-frame") : $("video");
+  // The canvas covers exactly the picture (not the stage around it).
+  canvas.width = media.clientWidth;
+  canvas.height = media.clientHeight;
+  canvas.style.width = `${media.clientWidth}px`;
+  canvas.style.height = `${media.clientHeight}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!msg.landmarks || state.serverMode) return; // server frames come with the skeleton drawn in
+  const pts = msg.landmarks.map(([x, y, v]) => [x * canvas.width, y * canvas.height, v]);
+  ctx.lineWidth = 4;
+  ctx.strokeStyle = "rgba(80, 220, 120, 0.9)";
+  for (const [a, b] of EDGES) {
+    if (pts[a][2] < 0.5 || pts[b][2] < 0.5) continue;
+    ctx.beginPath();
+    ctx.moveTo(pts[a][0], pts[a][1]);
+    ctx.lineTo(pts[b][0], pts[b][1]);
+    ctx.stroke();
+  }
+  const hot = new Set(msg.highlight);
+  pts.forEach(([x, y, v], i) => {
+    if (v < 0.5) return;
+    ctx.fillStyle = hot.has(i) ? "#e62828" : "#ffffff";
+    ctx.beginPath();
+    ctx.arc(x, y, hot.has(i) ? 10 : 4, 0, 2 * Math.PI);
+    ctx.fill();
+  });
+}
+
+function onFrameMessage(msg) {
+  drawOverlay(msg);
+  $("reps").textContent = msg.rep_count;
+  const ex = state.exercises[$("exercise").value];
+  if (ex.hold_target_s) {
+    $("hold").textContent = msg.hold
+      ? `${msg.hold.good_s.toFixed(1)} s / ${ex.hold_target_s[0]}-${ex.hold_target_s[1]} s` : "-";
+  }
+  $("status").textContent = `view: ${msg.view} | position: ${msg.position}` +
+    (msg.posture_state ? ` | ${msg.posture_state}` : "") + ` | ${msg.process_ms.toFixed(0)} ms`;
+  const banner = $("view-banner");
+  if (msg.judged) banner.hidden = true;
+  for (const ev of msg.events) {
+    if (ev.kind === "view") {
+      banner.textContent = ev.message;
+      banner.hidden = false;
+      speak(ev.message);
+    } else if (ev.kind === "cue") {
+      setCue(ev.message, "fault");
+      speak(ev.message);
+    } else if (ev.kind === "rep") {
+      const li = document.createElement("li");
+      li.textContent = ev.message;
+      li.className = ev.code === "good_rep" ? "good" : "fault";
+      $("rep-list").appendChild(li);
+      if (ev.code === "good_rep") { setCue(ev.message, "good"); speak("Good"); }
+    } else if (ev.kind === "hold") {
+      setCue(ev.message, ev.code === "hold_target_reached" || ev.code === "hold_within" ? "good" : "");
+      speak(ev.message);
+    }
+  }
+}
+
+function showSummary(msg) {
+  state.report = msg.report;
+  const r = msg.report;
+  const lines = [];
+  if (msg.calibration_saved) lines.push(`<p>Calibration saved: ${Object.entries(r.calibration)
+    .map(([k, v]) => `${k} = ${v.toFixed(1)}`).join(", ")}</p>`);
+  lines.push(`<p>${r.summary.rep_count} reps, ${r.summary.hold_count} holds, ${r.duration_s.toFixed(0)} s.</p><ol>`);
+  for (const rep of r.reps) {
+    lines.push(`<li>${rep.side ? rep.side + ": " : ""}${rep.faults.length ? rep.faults.join(", ") : "good"}</li>`);
+  }
+  lines.push("</ol>");
+  for (const h of r.holds) {
+    lines.push(`<p>Hold${h.side ? " (" + h.side + ")" : ""}: ${h.duration_s.toFixed(1)} s, ${h.good_s.toFixed(1)} s good form</p>`);
+  }
+  $("set-summary-body").innerHTML = lines.join("");
+  $("set-summary").hidden = false;
+  $("download").href = URL.createObjectURL(new Blob([JSON.stringify(r, null, 2)], { type: "application/json" }));
+  $("keep").dataset.session = msg.session_id;
+  showExercise();
+}
+
+function sendFrame(capture) {
+  const video = $("video");
+  if (!state.running || state.ws.readyState !== WebSocket.OPEN) return;
+  if (!video.videoWidth) { setTimeout(() => sendFrame(capture), 50); return; }
+  const scale = Math.min(1, CAPTURE_MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  capture.width = Math.round(video.videoWidth * scale);
+  capture.height = Math.round(video.videoHeight * scale);
+  capture.getContext("2d").drawImage(video, 0, 0, capture.width, capture.height);
+  const t = performance.now() - state.t0;
+  capture.toBlob(async (blob) => {
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const out = new Uint8Array(8 + jpeg.length);
+    new DataView(out.buffer).setFloat64(0, t, true);
+    out.set(jpeg, 8);
+    if (state.ws.readyState === WebSocket.OPEN) state.ws.send(out);
+  }, "image/jpeg", 0.8);
+}
+
+async function start(mode) {
+  $("set-summary").hidden = true;
+  $("rep-list").innerHTML = "";
+  $("reps").textContent = "0";
+  state.serverMode = $("source").value === "server" && state.config.source;
+  const exercise = $("exercise").value;
+  setCue(mode === "calibrate" ? "Calibrating: move as you normally would, with good form" : "Get ready", "");
+  if (!state.serverMode) {
+    try {
+      state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    } catch (err) {
+      setCue(`Camera unavailable: ${err.message}`, "fault");
+      return;
+    }
+    $("video").hidden = false;
+    $("server-frame").hidden = true;
+    $("video").srcObject = state.stream;
+  } else {
+    $("video").hidden = true;
+    $("server-frame").hidden = false;
+  }
+  const path = state.serverMode ? "/ws/source" : "/ws/live";
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`);
+  ws.binaryType = "arraybuffer";
+  state.ws = ws;
+  state.running = true;
+  const capture = document.createElement("canvas");
+  ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise, user: $("user").value, mode }));
+  ws.onmessage = (event) => {
+    if (typeof event.data !== "string") { // server source: the annotated picture
+      const img = $("server-frame");
+      if (img.src) URL.revokeObjectURL(img.src);
+      img.src = URL.createObjectURL(new Blob([event.data], { type: "image/jpeg" }));
+      return;
+    }
+    const msg = JSON.parse(event.data);
+    if (msg.type === "ready") {
+      state.t0 = performance.now();
+      if (!state.serverMode) sendFrame(capture);
+    } else if (msg.type === "frame") {
+      onFrameMessage(msg);
+      if (!state.serverMode) sendFrame(capture);
+    } else if (msg.type === "summary") {
+      showSummary(msg);
+    } else if (msg.type === "error") {
+      $("status").textContent = `error: ${msg.message}`;
+      if (msg.code !== "bad_frame" && msg.code !== "frame_too_large" && !state.serverMode) sendFrame(capture);
+    }
+  };
+  ws.onclose = () => stopLocal();
+  $("start").disabled = true;
+  $("calibrate").disabled = true;
+  $("stop").disabled = false;
+}
+
+function stopLocal() {
+  state.running = false;
+  $("overlay").getContext("2d").clearRect(0, 0, $("overlay").width, $("overlay").height);
+  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  $("start").disabled = false;
+  $("calibrate").disabled = false;
+  $("stop").disabled = true;
+}
+
+function stop() {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.running = false;
+    state.ws.send(JSON.stringify({ type: "stop" }));
+  } else {
+    stopLocal();
+  }
+}
+
+$("exercise").addEventListener("change", showExercise);
+$("user").addEventListener("change", showExercise);
+$("start").addEventListener("click", () => start("check"));
+$("calibrate").addEventListener("click", () => start("calibrate"));
+$("stop").addEventListener("click", stop);
+$("speak").addEventListener("change", () => { if (!$("speak").checked) window.speechSynthesis.cancel(); });
+$("keep").addEventListener("click", async () => {
+  const res = await fetch(`/api/sessions/${$("keep").dataset.session}/keep`, { method: "POST" });
+  $("keep").textContent = res.ok ? "Kept" : "Could not keep it";
+});
+loadExercises();

@@ -1,0 +1,1 @@
+"""Sinks: what the pipeline's results are turned into (overlays, reports, history)."""

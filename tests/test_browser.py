@@ -1,0 +1,111 @@
+"""The live coach in a real browser: Debian's chromium driven by Playwright, a shared
+clip played as the page's camera (Chrome's fake capture device reads a .y4m file).
+Screenshots land in test-artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, clip_path, ffmpeg, needs_shared
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: `make test` installs it with apt")
+    pytest.skip("chromium not installed (make test installs it with apt)", allow_module_level=True)
+
+pytestmark = [needs_shared, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    data = tmp_path_factory.mktemp("serve-data")
+    env = {**os.environ, "POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)}
+    proc = subprocess.Popen([sys.executable, "-m", "posecheck", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server did not start: {proc.stderr.read()}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _fake_camera(tmp_path_factory, clip: str) -> Path:
+    out = tmp_path_factory.mktemp("cam") / (Path(clip).stem + ".y4m")
+    # Portrait clips stay portrait; 15 fps keeps the raw file ~100 MB.
+    ffmpeg("-i", str(clip_path(clip)), "-vf", "scale=-2:640,fps=15", "-pix_fmt", "yuv420p", str(out))
+    return out
+
+
+def _browser(playwright, y4m: Path):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"])
+
+
+def _run_page(server, y4m, exercise, until, timeout_s, shot):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p, y4m)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{server}/?exercise={exercise}")
+        page.wait_for_function("document.querySelectorAll('#exercise option').length === 4")
+        page.click("#start")
+        deadline = time.time() + timeout_s
+        seen = []
+        while time.time() < deadline:
+            seen.append((page.inner_text("#reps"), page.inner_text("#cue")))
+            if until(page):
+                break
+            time.sleep(0.5)
+        page.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+        page.click("#stop")
+        page.wait_for_selector("#set-summary:not([hidden])", timeout=15000)
+        summary = page.inner_text("#set-summary-body")
+        page.screenshot(path=str(ARTIFACTS / f"{shot}-summary.png"), full_page=True)
+        browser.close()
+    return seen, summary
+
+
+def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory):
+    y4m = _fake_camera(tmp_path_factory, "squat_side_barbell.mp4")
+    seen, summary = _run_page(server, y4m, "squat", lambda page: page.inner_text("#reps") == "2",
+                              timeout_s=60, shot="barbell")
+    assert seen[-1][0] == "2", seen[-5:]
+    assert "2 reps" in summary
+
+
+def test_forward_lean_cue_appears(server, tmp_path_factory):
+    y4m = _fake_camera(tmp_path_factory, "squat_side_forward_lean.mp4")
+    seen, _ = _run_page(server, y4m, "squat", lambda page: "Chest up" in page.inner_text("#cue"),
+                        timeout_s=30, shot="forward-lean")
+    assert any("Chest up" in cue for _, cue in seen), seen[-5:]
