@@ -177,3 +177,32 @@ def test_server_source_gives_the_same_reps_as_analyze(data_dir):
 def test_server_without_source_says_so(client):
     with client.websocket_connect("/ws/source") as ws:
         assert ws.receive_json()["code"] == "no_source"
+
+
+def test_serve_with_a_missing_source_fails_with_one_line():
+    from .conftest import run_cli
+
+    proc = run_cli("serve", "--source", "no_such_clip.mp4")
+    assert proc.returncode == 2 and proc.stderr.strip() == "posecheck: error: no_such_clip.mp4: no such file or folder"
+
+
+def test_serve_on_all_interfaces_warns(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "posecheck", "serve", "--host", "0.0.0.0", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "warning: binding 0.0.0.0" in err
+
+
+def test_live_window_without_a_display_points_to_the_browser(monkeypatch):
+    from .conftest import run_cli
+
+    proc = run_cli("live", "-e", "squat", "--source", "0", env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert proc.returncode == 1 and "use `posecheck serve`" in proc.stderr

@@ -105,60 +105,95 @@ async def _finish(ws: WebSocket, session: LiveSession, session_id: str, start: S
 
 @router.websocket("/ws/live")
 async def live_browser_camera(ws: WebSocket) -> None:
+    """Browser camera. A reader task takes messages and decodes JPEGs while a worker
+    task runs the model on the previous frame, so a client that keeps two frames in
+    flight gets the model's full rate; with one in flight, the lowest latency."""
     settings: ServerSettings = ws.app.state.settings
     if not _origin_ok(ws, settings):
         await ws.close(code=1008, reason="origin not allowed")
         return
     await ws.accept()
-    session: LiveSession | None = None
-    start: StartMessage | None = None
-    session_id = ws.app.state.sessions.new_id()
-    seq = 0
-    try:
+    store = ws.app.state.sessions
+    session_id = store.new_id()
+    holder: dict = {}  # "session", "start" once started
+    frames: asyncio.Queue = asyncio.Queue(maxsize=2)
+    send_lock = asyncio.Lock()
+
+    async def send(message) -> None:
+        async with send_lock:
+            await _send(ws, message)
+
+    async def error(code: str, message: str) -> None:
+        await send(ErrorMessage(code=code, message=message))
+
+    async def reader() -> None:
+        seq = 0
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
             data, text = message.get("bytes"), message.get("text")
-            if session is None:
+            if "session" not in holder:
                 if text is None:
-                    await _error(ws, "not_started", "send a start message before frames")
+                    await error("not_started", "send a start message before frames")
                     continue
                 started = await _start(ws, settings, text)
                 if started:
-                    session, start = started
-                    await _send(ws, ReadyMessage(session_id=session_id, exercise=start.exercise, mode=start.mode,
-                                                 max_frame_bytes=settings.max_frame_bytes))
+                    holder["session"], holder["start"] = started
+                    await send(ReadyMessage(session_id=session_id, exercise=started[1].exercise,
+                                            mode=started[1].mode, max_frame_bytes=settings.max_frame_bytes))
                 continue
             if text is not None:
                 try:
                     StopMessage.model_validate_json(text)
                 except ValidationError:
-                    await _error(ws, "bad_message", "expected a binary frame or {\"type\": \"stop\"}")
+                    await error("bad_message", "expected a binary frame or {\"type\": \"stop\"}")
                     continue
-                await _finish(ws, session, session_id, start)
+                holder["stop"] = True
                 break
             if len(data) > settings.max_frame_bytes:
-                await _error(ws, "frame_too_large",
-                             f"frame of {len(data)} bytes is over the {settings.max_frame_bytes}-byte limit")
+                await error("frame_too_large",
+                            f"frame of {len(data)} bytes is over the {settings.max_frame_bytes}-byte limit")
                 continue
             if len(data) <= _HEADER.size:
-                await _error(ws, "bad_frame", "a frame is an 8-byte timestamp followed by a JPEG")
+                await error("bad_frame", "a frame is an 8-byte timestamp followed by a JPEG")
                 continue
             try:
-                frame = _decode_frame(data, seq)
+                frame = await to_thread.run_sync(_decode_frame, data, seq)
             except ValueError as exc:
-                await _error(ws, "bad_frame", str(exc))
+                await error("bad_frame", str(exc))
                 continue
-            update = await to_thread.run_sync(session.process, frame)
-            await _send(ws, frame_message(seq, update))
+            await frames.put(frame)
             seq += 1
+
+    async def worker() -> None:
+        while True:
+            frame = await frames.get()
+            if frame is None:
+                return
+            update = await to_thread.run_sync(holder["session"].process, frame)
+            try:
+                await send(frame_message(frame.index, update))
+            except (WebSocketDisconnect, RuntimeError):  # the page went away mid-set
+                holder["gone"] = True
+
+    work = asyncio.create_task(worker())
+    try:
+        await reader()
     except WebSocketDisconnect:
         pass
     finally:
+        await frames.put(None)  # the worker finishes what it was given, in order
+        await work
+        session = holder.get("session")
         if session is not None:
-            if session_id not in ws.app.state.sessions.reports and session.results and start.mode == "check":
-                ws.app.state.sessions.add(session_id, await to_thread.run_sync(session.finish))
+            if holder.get("stop") and not holder.get("gone"):
+                try:
+                    await _finish(ws, session, session_id, holder["start"])
+                except (WebSocketDisconnect, RuntimeError):
+                    pass
+            elif session.results and holder["start"].mode == "check":
+                store.add(session_id, await to_thread.run_sync(session.finish))
             session.close()
 
 
