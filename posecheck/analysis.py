@@ -92,9 +92,14 @@ def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float |
     seconds of sitting tall), following the spec's [calibration] table."""
     if not spec.calibration:
         raise PosecheckError(f"{spec.name} has nothing to calibrate")
+    frames = []
     with PoseStream(source, settings) as stream:
-        frames = [pf for pf in stream if (start_s is None or pf.timestamp_ms / 1000 >= start_s)
-                  and (end_s is None or pf.timestamp_ms / 1000 <= end_s)]
+        for pf in stream:  # a camera never ends: stop at end_s
+            t = pf.timestamp_ms / 1000
+            if end_s is not None and t > end_s:
+                break
+            if start_s is None or t >= start_s:
+                frames.append(pf)
     checker = Checker(spec, Profile())  # defaults only: calibration must not use the old one
     results = run_checker(frames, checker)
     return calibration_values(spec, checker, results, source_name=os.fspath(source))

@@ -23,6 +23,9 @@ exercises_app = typer.Typer(no_args_is_help=True, help="List, show and validate 
 app.add_typer(exercises_app, name="exercises")
 profile_app = typer.Typer(no_args_is_help=True, help="Show or reset a user's calibrations.")
 app.add_typer(profile_app, name="profile")
+monitor_app = typer.Typer(invoke_without_command=True,
+                          help="Background posture monitor: `posecheck monitor` runs it; calibrate; report.")
+app.add_typer(monitor_app, name="monitor")
 
 SourceArg = Annotated[str, typer.Argument(help="Camera index (0), video file, image, folder of images, "
                                                 "or a .landmarks.jsonl recording.")]
@@ -222,9 +225,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     source: Annotated[Optional[str], typer.Option("--source", help="Also offer a server-side camera index or video file.")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="Loop the server-side file.")] = False,
+    db: DbOpt = None,
     model: ModelOpt = "full",
 ) -> None:
-    """Start the live coach web app (browser camera, or --source on the server)."""
+    """Start the live coach web app (browser camera, or --source on the server); /monitor shows posture history."""
     import uvicorn
 
     from .server.app import ServerSettings, create_app
@@ -235,7 +239,8 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host}: other machines on the network can reach this coach "
                    "and its camera stream", err=True)
-    settings = ServerSettings(host=host, port=port, source=source, loop_source=loop, model=model)
+    settings = ServerSettings(host=host, port=port, source=source, loop_source=loop, model=model,
+                              history_db=_history_path(db))
     typer.echo(f"posecheck live coach on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
@@ -285,6 +290,108 @@ def live(
         cv2.destroyAllWindows()
     report = session.finish()
     typer.echo(f"{report['summary']['rep_count']} reps, {report['summary']['hold_count']} holds")
+
+
+def _history_path(db: Optional[Path]) -> Path:
+    from .models import user_data_dir
+
+    return db or user_data_dir() / "history.sqlite"
+
+
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="History database (default: user data folder).")]
+
+
+@monitor_app.callback()
+def monitor(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Option("--source", help="Camera index, or a video file for tests and demos.")] = "0",
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between samples.")] = 1.0,
+    alert_after: Annotated[float, typer.Option("--alert-after", help="Seconds of bad posture before an alert.")] = 45.0,
+    break_after: Annotated[float, typer.Option("--break-after", help="Minutes of sitting before a movement break reminder.")] = 30.0,
+    loop: Annotated[bool, typer.Option("--loop", help="Loop a video file source.")] = False,
+    fast: Annotated[bool, typer.Option("--fast", help="Video file: do not wait between samples (time follows the video).")] = False,
+    max_samples: Annotated[Optional[int], typer.Option("--max-samples", help="Stop after this many samples.")] = None,
+    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Desktop notifications via notify-send.")] = True,
+    db: DbOpt = None,
+    user: UserOpt = "default",
+    model: ModelOpt = "full",
+) -> None:
+    """Watch sitting posture in the background; Ctrl-C or SIGTERM stops it cleanly."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import signal
+    import threading
+
+    from .monitor import MonitorSettings, Notifier, check_source, run_monitor
+    from .profiles import load_profile
+    from .sinks.history import History
+
+    check_source(source)
+    profile = load_profile(user)
+    if "sitting_posture" not in profile.calibrated_at:
+        typer.echo("not calibrated: using default posture targets (run `posecheck monitor calibrate`)", err=True)
+    settings = MonitorSettings(source=source, interval_s=interval, alert_after_s=alert_after,
+                               break_after_s=break_after * 60, loop=loop, fast=fast, model=model,
+                               max_samples=max_samples)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    path = _history_path(db)
+    typer.echo(f"monitoring {source} every {interval:g} s; history in {path}; Ctrl-C to stop", err=True)
+    with History(path) as history:
+        taken = run_monitor(settings, profile, history, Notifier(desktop=notify), stop=stop,
+                            status=lambda msg: typer.echo(msg, err=True))
+    typer.echo(f"stopped after {taken} samples", err=True)
+
+
+@monitor_app.command("calibrate")
+def monitor_calibrate(
+    source: Annotated[str, typer.Option("--source", help="Camera index or video file.")] = "0",
+    seconds: Annotated[float, typer.Option("--seconds", help="How long to sit tall.")] = 5.0,
+    start: Annotated[Optional[float], typer.Option("--start", help="Video file: start of the upright part (s).")] = None,
+    user: UserOpt = "default",
+    model: ModelOpt = "full",
+) -> None:
+    """Capture your upright sitting baseline: sit tall for a few seconds."""
+    from .analysis import calibrate as run_calibration
+    from .pipeline import PipelineSettings
+    from .profiles import load_profile, save_profile
+    from .spec import get_spec
+
+    spec = get_spec("sitting_posture")
+    begin = start or 0.0
+    if source.isdigit():
+        typer.echo(f"sit tall, shoulders back, head over your shoulders, for {seconds:g} s...", err=True)
+    values = run_calibration(source, spec, start_s=begin, end_s=begin + seconds,
+                             settings=PipelineSettings(model=model))
+    profile = load_profile(user)
+    profile.update(spec.name, values)
+    path = save_profile(profile)
+    for key, value in sorted(values.items()):
+        typer.echo(f"{key} = {value:.3f}")
+    typer.echo(f"saved to {path}")
+
+
+@monitor_app.command("report")
+def monitor_report(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Today's and this week's summary: time upright vs slouched, longest sitting streak, alerts."""
+    from .sinks.history import History, day_bounds, week_bounds
+
+    path = _history_path(db)
+    if not path.is_file():
+        raise PosecheckError(f"{path}: no history yet; run `posecheck monitor` first")
+    with History(path) as history:
+        report = {"today": history.summary(*day_bounds()), "week": history.summary(*week_bounds())}
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    for label, s in report.items():
+        secs = s["seconds"]
+        share = f"{s['upright_share']:.0%} upright" if s["upright_share"] is not None else "no posture judged"
+        typer.echo(f"{label}: upright {secs['upright'] / 60:.1f} min, slouched {secs['slouched'] / 60:.1f} min "
+                   f"({share}); away {secs['away'] / 60:.1f} min; longest sitting streak "
+                   f"{s['longest_sitting_streak_s'] / 60:.0f} min; {s['posture_alerts']} posture alerts, "
+                   f"{s['break_reminders']} break reminders, {s['breaks_taken']} breaks taken")
 
 
 @models_app.command("list")

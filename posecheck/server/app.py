@@ -29,6 +29,11 @@ class ServerSettings:
     model: str = "full"
     max_frame_bytes: int = 2_000_000
     data_dir: Path = field(default_factory=user_data_dir)
+    history_db: Path | None = None  # posture monitor history (default: <data_dir>/history.sqlite)
+
+    @property
+    def history_path(self) -> Path:
+        return self.history_db or self.data_dir / "history.sqlite"
 
     def allowed_origins(self) -> set[str]:
         hosts = {"127.0.0.1", "localhost", self.host}
@@ -75,7 +80,7 @@ Sessions = Annotated[SessionStore, Depends(get_sessions)]
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .. import __version__
-    from .routes import exercises, live, profiles, sessions
+    from .routes import exercises, live, monitor, profiles, sessions
 
     settings = settings or ServerSettings()
     app = FastAPI(title="posecheck live coach", version=__version__,
@@ -83,12 +88,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                               "WebSocket protocol documented in posecheck/server/schemas.py.")
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.data_dir)
-    for module in (exercises, profiles, sessions, live):
+    for module in (exercises, profiles, sessions, live, monitor):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/monitor", include_in_schema=False)
+    def monitor_page() -> FileResponse:
+        return FileResponse(STATIC / "monitor.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

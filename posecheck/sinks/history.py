@@ -1,0 +1,171 @@
+"""Posture history in SQLite (WAL): per-minute state totals, alerts and breaks.
+
+Every sample is committed as it is taken (an upsert of its minute's row), so a monitor
+killed with `kill -9` loses at most the sample in flight and the file still opens.
+
+Tables:
+    minutes(minute_ts INTEGER PRIMARY KEY,  -- epoch seconds of the minute's start (local clock)
+            upright_s, slouched_s, not_sitting_s, not_visible_s, away_s REAL,
+            faults TEXT)                      -- JSON {fault_code: seconds}
+    alerts(id, ts REAL, kind TEXT,            -- kind: posture | break
+           message TEXT, faults TEXT)
+    breaks(id, start_ts REAL, end_ts REAL)    -- away or standing long enough to count as a break
+    samples(ts REAL, state TEXT, faults TEXT) -- every sample, kept `SAMPLE_RETENTION_DAYS` days
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+STATES = ("upright", "slouched", "not_sitting", "not_visible", "away")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS minutes (
+    minute_ts INTEGER PRIMARY KEY,
+    upright_s REAL NOT NULL DEFAULT 0, slouched_s REAL NOT NULL DEFAULT 0,
+    not_sitting_s REAL NOT NULL DEFAULT 0, not_visible_s REAL NOT NULL DEFAULT 0,
+    away_s REAL NOT NULL DEFAULT 0, faults TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
+    message TEXT NOT NULL, faults TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS breaks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, start_ts REAL NOT NULL, end_ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS samples (
+    ts REAL NOT NULL, state TEXT NOT NULL, faults TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
+CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);
+"""
+SAMPLE_RETENTION_DAYS = 14
+
+
+class History:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def add_sample(self, ts: float, state: str, seconds: float, faults: list[str]) -> None:
+        """Credit `seconds` of `state` (and of each fault) to the minute holding `ts`."""
+        if state not in STATES:
+            raise ValueError(f"unknown state {state}")
+        minute = int(ts // 60 * 60)
+        with self.db:
+            self.db.execute("INSERT INTO samples (ts, state, faults) VALUES (?, ?, ?)",
+                            (ts, state, json.dumps(faults)))
+            row = self.db.execute("SELECT faults FROM minutes WHERE minute_ts = ?", (minute,)).fetchone()
+            fault_s = json.loads(row[0]) if row else {}
+            for code in faults:
+                fault_s[code] = round(fault_s.get(code, 0.0) + seconds, 3)
+            self.db.execute(
+                f"INSERT INTO minutes (minute_ts, {state}_s, faults) VALUES (?, ?, ?) "
+                f"ON CONFLICT(minute_ts) DO UPDATE SET {state}_s = {state}_s + excluded.{state}_s, "
+                "faults = excluded.faults", (minute, seconds, json.dumps(fault_s)))
+
+    def prune(self, now: float) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM samples WHERE ts < ?", (now - SAMPLE_RETENTION_DAYS * 86400,))
+
+    def samples(self, start_ts: float, end_ts: float) -> list[dict]:
+        rows = self.db.execute("SELECT ts, state, faults FROM samples WHERE ts >= ? AND ts < ? ORDER BY ts",
+                               (start_ts, end_ts)).fetchall()
+        return [{"ts": ts, "state": st, "faults": json.loads(f)} for ts, st, f in rows]
+
+    def add_alert(self, ts: float, kind: str, message: str, faults: list[str]) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO alerts (ts, kind, message, faults) VALUES (?, ?, ?, ?)",
+                            (ts, kind, message, json.dumps(faults)))
+
+    def add_break(self, start_ts: float, end_ts: float) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO breaks (start_ts, end_ts) VALUES (?, ?)", (start_ts, end_ts))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def minutes(self, start_ts: float, end_ts: float) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT minute_ts, upright_s, slouched_s, not_sitting_s, not_visible_s, away_s, faults "
+            "FROM minutes WHERE minute_ts >= ? AND minute_ts < ? ORDER BY minute_ts", (start_ts, end_ts)).fetchall()
+        out = []
+        for minute, *secs, faults in rows:
+            totals = dict(zip(STATES, secs))
+            state = max(totals, key=totals.get) if any(totals.values()) else "away"
+            out.append({"minute_ts": minute, **{f"{k}_s": round(v, 2) for k, v in totals.items()},
+                        "state": state, "faults": json.loads(faults)})
+        return out
+
+    def alerts(self, start_ts: float, end_ts: float) -> list[dict]:
+        rows = self.db.execute("SELECT ts, kind, message, faults FROM alerts WHERE ts >= ? AND ts < ? ORDER BY ts",
+                               (start_ts, end_ts)).fetchall()
+        return [{"ts": ts, "kind": kind, "message": msg, "faults": json.loads(f)} for ts, kind, msg, f in rows]
+
+    def breaks(self, start_ts: float, end_ts: float) -> list[dict]:
+        rows = self.db.execute("SELECT start_ts, end_ts FROM breaks WHERE end_ts >= ? AND start_ts < ? "
+                               "ORDER BY start_ts", (start_ts, end_ts)).fetchall()
+        return [{"start_ts": a, "end_ts": b} for a, b in rows]
+
+    def summary(self, start_ts: float, end_ts: float) -> dict:
+        minutes = self.minutes(start_ts, end_ts)
+        totals = {s: round(sum(m[f"{s}_s"] for m in minutes), 1) for s in STATES}
+        longest = streak = 0.0
+        last_minute = None
+        for m in minutes:  # a sitting streak: consecutive minutes spent mostly sitting
+            sitting = m["upright_s"] + m["slouched_s"] + m["not_visible_s"] >= 30
+            contiguous = last_minute is not None and m["minute_ts"] - last_minute == 60
+            streak = (streak + 60 if contiguous else 60) if sitting else 0.0
+            longest = max(longest, streak)
+            last_minute = m["minute_ts"]
+        alerts = self.alerts(start_ts, end_ts)
+        judged = totals["upright"] + totals["slouched"]
+        return {"from_ts": start_ts, "to_ts": end_ts, "seconds": totals,
+                "upright_share": round(totals["upright"] / judged, 3) if judged else None,
+                "longest_sitting_streak_s": longest,
+                "posture_alerts": sum(a["kind"] == "posture" for a in alerts),
+                "break_reminders": sum(a["kind"] == "break" for a in alerts),
+                "breaks_taken": len(self.breaks(start_ts, end_ts))}
+
+    def hourly(self, start_ts: float, end_ts: float) -> list[dict]:
+        hours: dict[int, dict] = {}
+        for m in self.minutes(start_ts, end_ts):
+            hour = int(m["minute_ts"] // 3600 * 3600)
+            h = hours.setdefault(hour, {"hour_ts": hour, **{f"{s}_s": 0.0 for s in STATES}})
+            for s in STATES:
+                h[f"{s}_s"] = round(h[f"{s}_s"] + m[f"{s}_s"], 2)
+        return [hours[k] for k in sorted(hours)]
+
+
+def day_bounds(day: datetime | None = None) -> tuple[float, float]:
+    day = (day or datetime.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day.timestamp(), (day + timedelta(days=1)).timestamp()
+
+
+def week_bounds(now: datetime | None = None) -> tuple[float, float]:
+    now = now or datetime.now()
+    start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.timestamp(), (start + timedelta(days=7)).timestamp()
+
+
+def now_ts() -> float:
+    return time.time()
