@@ -99,7 +99,7 @@ class _Hold:
 class Checker:
     def __init__(self, spec: ExerciseSpec, profile: Profile | None = None, *, cue_repeat_s: float = 5.0,
                  cue_gap_s: float = 1.5, view_grace_s: float = 1.5, view_repeat_s: float = 10.0,
-                 posture_min_state_s: float = 0.5) -> None:
+                 posture_min_state_s: float = 0.5, label_window_s: float = 1.0) -> None:
         self.spec = spec
         self.profile = profile or Profile()
         self.cue_repeat_s = cue_repeat_s
@@ -110,10 +110,12 @@ class Checker:
         info = spec.exercise
         self._min_vis = info.min_visibility
         self._views = set(info.views)
-        self._view = _Majority(1.0)
-        self._position = _Majority(1.0)
-        self._side = _Majority(1.0)
-        self._forward = _Majority(1.0)
+        # View, position and side flicker frame to frame: each is the majority over
+        # `label_window_s` (a sparse sampler passes its interval: every sample counts).
+        self._view = _Majority(label_window_s)
+        self._position = _Majority(label_window_s)
+        self._side = _Majority(label_window_s)
+        self._forward = _Majority(label_window_s)
         self._faults = [_FaultState(f) for f in spec.faults]
         self._baselines: dict[str, deque] = {}
         self._last_rest_position_s: float | None = None

@@ -243,7 +243,8 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
     """Sample until stopped (or the file ends, or `max_samples`). Returns samples taken."""
     stop = stop or threading.Event()
     spec = get_spec("sitting_posture")
-    checker = Checker(spec, profile, cue_repeat_s=1e9)  # the monitor alerts, the checker only judges
+    # The monitor alerts, the checker only judges; samples are far apart, so each one counts.
+    checker = Checker(spec, profile, cue_repeat_s=1e9, label_window_s=settings.interval_s * 0.99)
     alerts = PostureAlerts(settings)
     # Video mode: between samples a desk worker barely moves, so the tracker reuses the
     # last region and skips the person detector (~20 instead of ~35 ms of CPU a sample).
