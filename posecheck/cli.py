@@ -91,23 +91,36 @@ UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use."
 
 @app.command()
 def analyze(
-    video: Annotated[str, typer.Argument(help="Video file, camera index, or .landmarks.jsonl recording.")],
+    paths: Annotated[list[str], typer.Argument(help="Video files or folders (or one camera index / .landmarks.jsonl).")],
     exercise: ExerciseOpt,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout (schema in posecheck/analysis.py).")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Batch mode: write reports, CSVs, annotated video and HTML per video here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout (single input, no --out).")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="Batch: videos analysed at once.")] = 1,
+    engine: Annotated[str, typer.Option("--engine", help="Batch: local (processes) or ray.")] = "local",
+    address: Annotated[Optional[str], typer.Option("--address", help="Batch with Ray: cluster address (default: a local one).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Batch: redo videos that already have a report.")] = False,
+    video_out: Annotated[bool, typer.Option("--video/--no-video", help="Batch: write annotated.mp4.")] = True,
     user: UserOpt = "default",
     model: ModelOpt = "full",
     max_side: MaxSideOpt = 1280,
 ) -> None:
-    """Check form over a whole video: reps, holds, faults, feedback events."""
+    """Check form over whole videos: reps, holds, faults, feedback events; with --out, a batch with reports."""
+    from .spec import get_spec
+
+    get_spec(exercise)  # unknown exercise: fail before any work
+    if out is not None:
+        raise typer.Exit(_analyze_batch(paths, exercise, out, workers=workers, engine=engine, address=address,
+                                        force=force, annotate=video_out, user=user, model=model, max_side=max_side))
+    if len(paths) != 1:
+        raise PosecheckError("several inputs need --out DIR (batch mode)")
     from .analysis import analyze as run_analysis
     from .pipeline import PipelineSettings
     from .profiles import load_profile
-    from .spec import get_spec
 
     spec = get_spec(exercise)
     profile = load_profile(user)
     bar = _progress(None, exercise)
-    report, _ = run_analysis(video, spec, profile=profile,
+    report, _ = run_analysis(paths[0], spec, profile=profile,
                              settings=PipelineSettings(model=model, max_side=max_side or None),
                              on_frame=lambda _r: bar.update(1))
     bar.close()
@@ -115,6 +128,38 @@ def analyze(
         typer.echo(json.dumps(report))
     else:
         typer.echo(format_report(report))
+
+
+def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, annotate, user, model, max_side) -> int:
+    from tqdm import tqdm
+
+    from .batch import BatchOptions, find_videos, run_batch
+
+    if engine not in ("local", "ray"):
+        raise PosecheckError(f"--engine must be local or ray, not '{engine}'")
+    videos = find_videos(paths)
+    if not videos:
+        raise PosecheckError("no video files found in " + ", ".join(paths))
+    # The batch default keeps frames smaller (960 px): the model's crop is 256 px anyway.
+    options = BatchOptions(exercise=exercise, out_dir=str(out), user=user, model=model,
+                           max_side=min(max_side, 960) if max_side else 0, annotate=annotate, force=force)
+    bar = tqdm(total=len(videos), unit="video", file=sys.stderr, disable=not _STDERR_IS_TTY)
+
+    def show(r) -> None:
+        bar.update(1)
+        if r.status == "failed":
+            bar.write(f"failed: {r.video}: {r.reason}", file=sys.stderr)
+
+    results = run_batch(videos, options, workers=workers, engine=engine, address=address, on_result=show)
+    bar.close()
+    done = sum(r.status == "done" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    failed = [r for r in results if r.status == "failed"]
+    typer.echo(f"{done} analysed, {skipped} already done, {len(failed)} failed; "
+               f"see {out / 'index.html'} and {out / 'summary.csv'}")
+    for r in failed:
+        typer.echo(f"  failed: {r.video}: {r.reason}", err=True)
+    return 1 if failed else 0
 
 
 def format_report(report: dict) -> str:
