@@ -14,7 +14,7 @@ EXERCISE ?= squat
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1
-	$(BIN)/python -m pip install -e ".[dev]" >> $(VENV)/install.log 2>&1 || (tail -30 $(VENV)/install.log; exit 1)
+	$(BIN)/python -m pip install -e ".[dev,ray]" >> $(VENV)/install.log 2>&1 || (tail -30 $(VENV)/install.log; exit 1)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -34,6 +34,7 @@ class BatchOptions:
     max_side: int = 960
     annotate: bool = True
     force: bool = False
+    max_fps: float | None = None  # analyse at most this many frames a second (None: every frame)
 
 
 @dataclass
@@ -109,6 +110,13 @@ def analyze_one(video: str, name: str, options: BatchOptions) -> VideoResult:
     return result
 
 
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
 def _fill(result: VideoResult, report: dict) -> None:
     result.duration_s = report["duration_s"]
     result.rep_count = report["summary"]["rep_count"]
@@ -133,7 +141,8 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
 
     spec = get_spec(options.exercise)
     profile = load_profile(options.user)
-    settings = PipelineSettings(model=options.model, max_side=options.max_side or None, keep_frames=options.annotate)
+    settings = PipelineSettings(model=options.model, max_side=options.max_side or None, keep_frames=options.annotate,
+                                max_fps=options.max_fps)
     with PoseStream(str(video), settings) as stream:
         if stream.info.kind not in ("video", "recording"):
             from .errors import SourceError
@@ -141,7 +150,8 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
             raise SourceError(f"{video.name}: not a video file ({stream.info.kind})")
         checker = Checker(spec, profile)
         frames_csv = FramesCsv(folder / "frames.csv", spec_metric_names(spec))
-        writer = AnnotatedVideoWriter(folder / "annotated.mp4", fps=stream.info.fps) if options.annotate \
+        fps = min(stream.info.fps or 30.0, options.max_fps or 1e9)
+        writer = AnnotatedVideoWriter(folder / "annotated.mp4", fps=fps) if options.annotate \
             and not stream.is_replay else None
         annotator = SkeletonAnnotator(thickness=2)
         results = []
@@ -156,7 +166,7 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
                     if ev.kind in ("cue", "view", "rep", "hold"):
                         cue = ev.message
                 if writer is not None and pf.frame is not None:
-                    picture = annotator.annotate(pf.frame.image.copy(), pf.pose,
+                    picture = annotator.annotate(pf.frame.image, pf.pose,  # the frame is not used again
                                                  highlight=_highlight(r.active_faults))
                     _caption(cv2, picture, r, spec, cue)
                     writer.write(picture, pf.timestamp_ms)
@@ -220,7 +230,12 @@ def _caption(cv2, picture, result, spec, cue: str) -> None:
 def run_batch(videos: list[Path], options: BatchOptions, *, workers: int = 1, engine: str = "local",
               address: str | None = None, on_result: Callable[[VideoResult], None] | None = None) -> list[VideoResult]:
     names = output_names(videos)
-    jobs = [(str(v), names[v]) for v in videos]
+    # Longest first, so no worker is left alone with a long video at the end.
+    jobs = sorted(((str(v), names[v]) for v in videos), key=lambda job: -_size(job[0]))
+    out_root = Path(options.out_dir)
+    out_root.mkdir(parents=True, exist_ok=True)
+    for stale in out_root.glob(".*.partial-*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     results: list[VideoResult] = []
 
     def done(r: VideoResult) -> None:

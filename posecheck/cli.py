@@ -100,6 +100,7 @@ def analyze(
     address: Annotated[Optional[str], typer.Option("--address", help="Batch with Ray: cluster address (default: a local one).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Batch: redo videos that already have a report.")] = False,
     video_out: Annotated[bool, typer.Option("--video/--no-video", help="Batch: write annotated.mp4.")] = True,
+    rate: Annotated[Optional[float], typer.Option("--rate", help="Batch: analyse at most this many frames a second (default: every frame).")] = None,
     user: UserOpt = "default",
     model: ModelOpt = "full",
     max_side: MaxSideOpt = 1280,
@@ -110,7 +111,8 @@ def analyze(
     get_spec(exercise)  # unknown exercise: fail before any work
     if out is not None:
         raise typer.Exit(_analyze_batch(paths, exercise, out, workers=workers, engine=engine, address=address,
-                                        force=force, annotate=video_out, user=user, model=model, max_side=max_side))
+                                        force=force, annotate=video_out, user=user, model=model, max_side=max_side,
+                                        rate=rate))
     if len(paths) != 1:
         raise PosecheckError("several inputs need --out DIR (batch mode)")
     from .analysis import analyze as run_analysis
@@ -130,7 +132,8 @@ def analyze(
         typer.echo(format_report(report))
 
 
-def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, annotate, user, model, max_side) -> int:
+def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, annotate, user, model, max_side,
+                   rate=None) -> int:
     from tqdm import tqdm
 
     from .batch import BatchOptions, find_videos, run_batch
@@ -142,7 +145,8 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
         raise PosecheckError("no video files found in " + ", ".join(paths))
     # The batch default keeps frames smaller (960 px): the model's crop is 256 px anyway.
     options = BatchOptions(exercise=exercise, out_dir=str(out), user=user, model=model,
-                           max_side=min(max_side, 960) if max_side else 0, annotate=annotate, force=force)
+                           max_side=min(max_side, 960) if max_side else 0, annotate=annotate, force=force,
+                           max_fps=rate)
     bar = tqdm(total=len(videos), unit="video", file=sys.stderr, disable=not _STDERR_IS_TTY)
 
     def show(r) -> None:
@@ -465,7 +469,10 @@ def models_install(
 
 def main(argv: Optional[list[str]] = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click hands back a typer.Exit's code as the return value.
+        returned = app(args=argv, standalone_mode=False)
+        if isinstance(returned, int):
+            return returned
     except PosecheckError as exc:
         typer.echo(f"posecheck: error: {exc}", err=True)
         return exc.exit_code

@@ -22,6 +22,7 @@ class PipelineSettings:
     max_side: int | None = 1280
     smoothing: bool = True  # causal One-Euro (off for recordings already smoothed)
     prefetch: int = 4  # frames decoded ahead on the reader thread
+    max_fps: float | None = None  # video files: analyse at most this many frames a second
     keep_frames: bool = False  # hand pictures on (overlays, annotated video)
 
 
@@ -41,7 +42,7 @@ class PoseStream:
             self.model = self._recording.model
         else:
             self._source = open_source(spec, max_side=self.settings.max_side,
-                                       prefetch=self.settings.prefetch)
+                                       prefetch=self.settings.prefetch, max_fps=self.settings.max_fps)
             self.info = self._source.info
             if self._estimator is None:
                 self._estimator = create_estimator(
