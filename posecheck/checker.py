@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
 from .geometry import classify_position, classify_view, forward_sign, near_side
 from .metrics import METRICS, MetricContext
+from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .spec import ExerciseSpec, FaultSpec, for_view
 from .types import PoseFrame
@@ -122,24 +124,24 @@ class Checker:
         self._below_exit_s: float | None = None
         self._rep: _Rep | None = None
         self._hold: _Hold | None = None
-        self._pending: dict[str, tuple[int, str, float]] = {}
-        self._last_cue_s = -1e9
-        self._last_by_code: dict[str, float] = {}
+        self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
         self._problem: tuple[str, float, float] | None = None  # (code, since, last said)
         self._last_t = 0.0
         self._last_driver: tuple[str, float] | None = None
-        self._hip_track: deque = deque()
-        self._posture_state: str | None = None
-        self._posture_candidate: tuple[str, float] | None = None
+        self._timeline = PostureTimeline(posture_min_state_s)
+        self._motion = MotionDetector()
         self.reps: list[RepSummary] = []
         self.holds: list[HoldSummary] = []
         self.events: list[Event] = []
-        self.posture: list[PostureSpan] = []
         self.first_t: float | None = None
         self.views_seen: Counter = Counter()
         self._announce_calibration()
 
     # --- public -------------------------------------------------------------------------
+
+    @property
+    def posture(self) -> list[PostureSpan]:
+        return self._timeline.spans
 
     def update(self, pf: PoseFrame) -> FrameResult:
         t = pf.timestamp_ms / 1000.0
@@ -158,7 +160,7 @@ class Checker:
         side = self._side.update(t, near_side(pose))
         forward = float(self._forward.update(t, "+" if forward_sign(pose) > 0 else "-") + "1")
         self.views_seen[view] += 1
-        if self.spec.exercise.mode == "posture" and self._moving(t, pose):
+        if self.spec.exercise.mode == "posture" and self._motion.moving(t, pose):
             return self._posture_not_sitting(t, view, position, {}, new_events)
         if view not in self._views:
             return self._no_judgement(t, new_events, "wrong_view", self._wrong_view_cue(view),
@@ -218,8 +220,8 @@ class Checker:
                 self._finish_rep(self._last_t, view, [])
         if self._hold is not None:
             self._end_hold(self._last_t, [])
-        if self.spec.exercise.mode == "posture" and self._posture_state is not None:
-            self._close_posture_span(self._last_t)
+        if self.spec.exercise.mode == "posture":
+            self._timeline.close(self._last_t)
 
     # --- gating and view guidance ---------------------------------------------------------
 
@@ -243,7 +245,7 @@ class Checker:
             self._end_hold(t, new_events)
         for fs in self._faults:  # nothing can be judged: no fault stays "on"
             fs.active, fs.pending_since = False, None
-        self._pending.clear()
+        self._cues.clear()
         if self._problem is None or self._problem[0] != code:
             self._problem = (code, t, -1e9)
         code_, since, said = self._problem
@@ -436,7 +438,7 @@ class Checker:
             if fs.active:
                 if good:
                     fs.active = False
-                    self._pending.pop(f.code, None)
+                    self._cues.drop(f.code)
                 continue
             if bad:
                 if fs.pending_since is None:
@@ -448,7 +450,7 @@ class Checker:
                 fs.pending_since = None
         superseded = {s for fs in self._faults if fs.active for s in fs.spec.supersedes}
         for code in superseded:
-            self._pending.pop(code, None)
+            self._cues.drop(code)
 
     def _active_codes(self) -> tuple[str, ...]:
         active = [fs.spec.code for fs in self._faults if fs.active]
@@ -460,25 +462,12 @@ class Checker:
     def _queue_cue(self, f: FaultSpec, value: float, threshold: float, reference: float, t: float,
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
-        expires = t + keep_s if keep_s else float("inf")
-        self._pending[f.code] = (f.severity, message, expires)
+        self._cues.queue(f.code, f.severity, message, t, keep_s)
 
     def _emit_cue(self, t: float, new_events: list[Event]) -> None:
-        self._pending = {c: p for c, p in self._pending.items() if p[2] >= t}
-        if not self._pending or t - self._last_cue_s < self.cue_gap_s:
-            return
-        ready = [(sev, code, msg) for code, (sev, msg, _) in self._pending.items()
-                 if t - self._last_by_code.get(code, -1e9) >= self.cue_repeat_s]
-        # Cues suppressed as repeats are dropped, not postponed: the fault is still in the summary.
-        for code in [c for c in self._pending if t - self._last_by_code.get(c, -1e9) < self.cue_repeat_s]:
-            self._pending.pop(code)
-        if not ready:
-            return
-        sev, code, msg = max(ready)
-        self._pending.pop(code)
-        self._last_cue_s = t
-        self._last_by_code[code] = t
-        self._emit(Event(t, "cue", code, msg, sev), new_events)
+        event = self._cues.due(t)
+        if event is not None:
+            self._emit(event, new_events)
 
     def _emit(self, event: Event, new_events: list[Event]) -> None:
         self.events.append(event)
@@ -486,28 +475,10 @@ class Checker:
 
     # --- sitting posture -------------------------------------------------------------------------
 
-    def _moving(self, t: float, pose) -> bool:
-        """Hips travelling more than 0.4 torso lengths a second (getting up, walking):
-        whatever one frame's angles say, that person is not sitting still."""
-        from .geometry import torso_length_px
-
-        xy = pose.xy_px
-        hips = (xy[23] + xy[24]) / 2
-        torso = max(torso_length_px(pose), 1.0)
-        self._hip_track.append((t, hips, torso))
-        while self._hip_track and t - self._hip_track[0][0] > 0.5:
-            self._hip_track.popleft()
-        t0, hips0, torso0 = self._hip_track[0]
-        if t - t0 < 0.25:
-            return False
-        speed = float(np.linalg.norm(hips - hips0)) / torso / (t - t0)
-        growth = abs(torso - torso0) / torso0 / (t - t0)
-        return speed > 0.4 or growth > 0.4
-
     def _posture_not_sitting(self, t, view, position, metrics, new_events) -> FrameResult:
         for fs in self._faults:
             fs.active, fs.pending_since = False, None
-        self._pending.clear()
+        self._cues.clear()
         state = self._set_posture_state(t, "not_sitting", [])
         return FrameResult(t, True, view, position, False, "posture", _clean(metrics), (), new_events,
                            posture_state=state)
@@ -536,33 +507,7 @@ class Checker:
                            posture_state=state)
 
     def _set_posture_state(self, t: float, state: str, faults: list[str]) -> str:
-        if self._posture_state is None:
-            self._posture_state = state
-            self.posture.append(PostureSpan(t, t, state, list(faults)))
-            return state
-        span = self.posture[-1]
-        if state == self._posture_state:
-            self._posture_candidate = None
-            span.end_s = t
-            for code in faults:
-                if code not in span.faults:
-                    span.faults.append(code)
-            return state
-        if self._posture_candidate is None or self._posture_candidate[0] != state:
-            self._posture_candidate = (state, t)
-        since = self._posture_candidate[1]
-        if t - since >= self.posture_min_state_s:
-            span.end_s = since
-            self._posture_state = state
-            self.posture.append(PostureSpan(since, t, state, list(faults)))
-            self._posture_candidate = None
-        else:
-            span.end_s = t
-        return self._posture_state
-
-    def _close_posture_span(self, t: float) -> None:
-        if self.posture:
-            self.posture[-1].end_s = t
+        return self._timeline.update(t, state, faults)
 
 
 def _clean(metrics: dict) -> dict[str, float]:
