@@ -26,7 +26,7 @@ from .errors import PosecheckError
 from .pipeline import PipelineSettings, PoseStream
 from .profiles import Profile
 from .spec import ExerciseSpec
-from .types import PoseFrame
+from .types import PoseFrame, VideoInfo
 
 SCHEMA = "posecheck.report"
 VERSION = 1
@@ -44,13 +44,15 @@ def run_checker(frames: Iterable[PoseFrame], checker: Checker,
     return results
 
 
-def build_report(checker: Checker, results: list[FrameResult], stream: PoseStream, *, user: str) -> dict:
+def build_report(checker: Checker, results: list[FrameResult], *, source: VideoInfo | None, model: str,
+                 user: str) -> dict:
+    """The report of a finished run: a file (`source` known) or a live session (None)."""
     spec = checker.spec
     judged_views = Counter(r.view for r in results if r.judged)
     view = judged_views.most_common(1)[0][0] if judged_views else "none"
     duration = (results[-1].t_s - results[0].t_s) if results else 0.0
-    if stream.info.duration_s:
-        duration = max(duration, stream.info.duration_s)
+    if source is not None and source.duration_s:
+        duration = max(duration, source.duration_s)
     fault_counts: Counter = Counter()
     for rep in checker.reps:
         fault_counts.update(set(rep.faults))
@@ -61,7 +63,7 @@ def build_report(checker: Checker, results: list[FrameResult], stream: PoseStrea
             fault_counts.update(set(hold.faults))
     report = {
         "schema": SCHEMA, "version": VERSION, "exercise": spec.name, "view": view,
-        "duration_s": round(duration, 3), "source": stream.info.to_dict(), "model": stream.model,
+        "duration_s": round(duration, 3), "source": source.to_dict() if source else None, "model": model,
         "user": user, "calibrated": spec.name in checker.profile.calibrated_at,
         "frames": {"total": len(results), "with_person": sum(r.has_pose for r in results),
                    "judged": sum(r.judged for r in results)},
@@ -83,7 +85,7 @@ def analyze(source: str | os.PathLike, spec: ExerciseSpec, *, profile: Profile |
     with PoseStream(source, settings) as stream:
         checker = Checker(spec, profile)
         results = run_checker(stream, checker, on_frame)
-        return build_report(checker, results, stream, user=profile.user), results
+        return build_report(checker, results, source=stream.info, model=stream.model, user=profile.user), results
 
 
 def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,

@@ -132,7 +132,7 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
     from .checker import Checker
     from .pipeline import PipelineSettings, PoseStream
     from .profiles import load_profile
-    from .sinks.overlay import SkeletonAnnotator
+    from .sinks.overlay import SkeletonAnnotator, highlighted_landmarks
     from .sinks.report import (
         FramesCsv, spec_metric_names, write_events_csv, write_json, write_report_html, write_reps_csv,
     )
@@ -167,7 +167,7 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
                         cue = ev.message
                 if writer is not None and pf.frame is not None:
                     picture = annotator.annotate(pf.frame.image, pf.pose,  # the frame is not used again
-                                                 highlight=_highlight(r.active_faults))
+                                                 highlight=highlighted_landmarks(r.active_faults))
                     _caption(cv2, picture, r, spec, cue)
                     writer.write(picture, pf.timestamp_ms)
             checker.finish()
@@ -176,19 +176,13 @@ def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
             frames_csv.close(ok)
             if writer is not None:
                 writer.close()
-        report = build_report(checker, results, stream, user=profile.user)
+        report = build_report(checker, results, source=stream.info, model=stream.model, user=profile.user)
     report["annotated_video"] = "annotated.mp4" if writer is not None else None
     write_json(folder / "report.json", report)
     write_reps_csv(folder / "reps.csv", report)
     write_events_csv(folder / "events.csv", report)
     write_report_html(folder / "report.html", spec, report, results)
     return report
-
-
-def _highlight(codes) -> list[int]:
-    from .sinks.overlay import highlighted_landmarks
-
-    return highlighted_landmarks(codes)
 
 
 def _caption(cv2, picture, result, spec, cue: str) -> None:

@@ -72,9 +72,6 @@ class _FaultState:
     spec: FaultSpec
     active: bool = False
     pending_since: float | None = None
-    value: float | None = None
-    threshold: float | None = None
-    reference: float | None = None
 
 
 @dataclass
@@ -108,7 +105,6 @@ class Checker:
         self.cue_gap_s = cue_gap_s
         self.view_grace_s = view_grace_s
         self.view_repeat_s = view_repeat_s
-        self.posture_min_state_s = posture_min_state_s
         info = spec.exercise
         self._min_vis = info.min_visibility
         self._views = set(info.views)
@@ -125,6 +121,7 @@ class Checker:
         self._rep: _Rep | None = None
         self._hold: _Hold | None = None
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
+        self._active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
         self._problem: tuple[str, float, float] | None = None  # (code, since, last said)
         self._last_t = 0.0
         self._last_driver: tuple[str, float] | None = None
@@ -133,8 +130,6 @@ class Checker:
         self.reps: list[RepSummary] = []
         self.holds: list[HoldSummary] = []
         self.events: list[Event] = []
-        self.first_t: float | None = None
-        self.views_seen: Counter = Counter()
         self._announce_calibration()
 
     # --- public -------------------------------------------------------------------------
@@ -145,8 +140,6 @@ class Checker:
 
     def update(self, pf: PoseFrame) -> FrameResult:
         t = pf.timestamp_ms / 1000.0
-        if self.first_t is None:
-            self.first_t = t
         dt = max(0.0, t - self._last_t) if self._last_t else 0.0
         self._last_t = t
         new_events: list[Event] = []
@@ -159,7 +152,6 @@ class Checker:
         position = self._position.update(t, classify_position(pose).value)
         side = self._side.update(t, near_side(pose))
         forward = float(self._forward.update(t, "+" if forward_sign(pose) > 0 else "-") + "1")
-        self.views_seen[view] += 1
         if self.spec.exercise.mode == "posture" and self._motion.moving(t, pose):
             return self._posture_not_sitting(t, view, position, {}, new_events)
         if view not in self._views:
@@ -185,11 +177,10 @@ class Checker:
         hold_value = value(self.spec.hold.metric) if self.spec.hold else None
         needed = driver if self.spec.reps else hold_value
         if needed is None:
-            self._abort_rep()
             code, message = self._hidden_cue(ctx.missing)
             return self._no_judgement(t, new_events, code, message, view=view, position=position,
                                       metrics=metrics)
-        self._clear_problem()
+        self._problem = None
 
         if position == self.spec.exercise.position and self._rep is None and self._hold is None:
             self._last_rest_position_s = t
@@ -239,13 +230,10 @@ class Checker:
 
     def _no_judgement(self, t: float, new_events: list[Event], code: str, message: str, *, view: str,
                       position: str, has_pose: bool = True, metrics: dict | None = None) -> FrameResult:
-        if code in ("no_person", "wrong_view"):
-            self._abort_rep()
+        self._abort_rep()  # a rep cannot go on unseen
         if self._hold is not None:
             self._end_hold(t, new_events)
-        for fs in self._faults:  # nothing can be judged: no fault stays "on"
-            fs.active, fs.pending_since = False, None
-        self._cues.clear()
+        self._reset_faults()
         if self._problem is None or self._problem[0] != code:
             self._problem = (code, t, -1e9)
         code_, since, said = self._problem
@@ -257,9 +245,6 @@ class Checker:
             state = self._set_posture_state(t, "not_visible", [])
         return FrameResult(t, has_pose, view, position, False, "rest", _clean(metrics or {}), (),
                            new_events, posture_state=state, rep_count=len(self.reps))
-
-    def _clear_problem(self) -> None:
-        self._problem = None
 
     # --- reps and holds --------------------------------------------------------------------
 
@@ -341,9 +326,11 @@ class Checker:
                        new_events)
 
     def _side_name(self, side: str | None) -> str | None:
-        if side is None or not self.spec.hold or not self.spec.hold.per_side:
-            return side if self.spec.hold and self.spec.hold.per_side else None
-        return self.spec.hold.side_names.get(side, side)
+        """'right leg + left arm' for per-side exercises; None where sides do not matter."""
+        hold = self.spec.hold
+        if side is None or hold is None or not hold.per_side:
+            return None
+        return hold.side_names.get(side, side)
 
     def _step_hold(self, t, dt, hold_value, ctx, new_events) -> bool:
         hold = self.spec.hold
@@ -374,7 +361,7 @@ class Checker:
         hold = self.spec.hold
         if h is None or h.last_s - h.start_s < hold.min_duration_s:
             return
-        side = self._side_name(h.side) if hold.per_side else None
+        side = self._side_name(h.side)
         summary = HoldSummary(start_s=h.start_s, end_s=h.last_s, side=side, good_s=h.good_s,
                               target_s=tuple(hold.target_s), faults=h.faults)
         if hold.alternate and hold.per_side and self.holds and self.holds[-1].side == side:
@@ -434,7 +421,6 @@ class Checker:
             enter, exit_ = ref + f.enter, ref + f.exit_threshold
             bad = v > enter if f.fault_if == "above" else v < enter
             good = v < exit_ if f.fault_if == "above" else v > exit_
-            fs.value, fs.threshold, fs.reference = v, enter, ref
             if fs.active:
                 if good:
                     fs.active = False
@@ -448,14 +434,24 @@ class Checker:
                     self._queue_cue(f, v, enter, ref, t)
             else:
                 fs.pending_since = None
+        self._refresh_active()
+
+    def _active_codes(self) -> tuple[str, ...]:
+        return self._active
+
+    def _refresh_active(self) -> None:
+        active = [fs.spec.code for fs in self._faults if fs.active]
         superseded = {s for fs in self._faults if fs.active for s in fs.spec.supersedes}
+        self._active = tuple(dict.fromkeys(c for c in active if c not in superseded))
         for code in superseded:
             self._cues.drop(code)
 
-    def _active_codes(self) -> tuple[str, ...]:
-        active = [fs.spec.code for fs in self._faults if fs.active]
-        superseded = {s for fs in self._faults if fs.active for s in fs.spec.supersedes}
-        return tuple(dict.fromkeys(c for c in active if c not in superseded))
+    def _reset_faults(self) -> None:
+        """Nothing can be judged: no fault stays on, no cue waits."""
+        for fs in self._faults:
+            fs.active, fs.pending_since = False, None
+        self._active = ()
+        self._cues.clear()
 
     # --- cues ----------------------------------------------------------------------------------
 
@@ -476,9 +472,7 @@ class Checker:
     # --- sitting posture -------------------------------------------------------------------------
 
     def _posture_not_sitting(self, t, view, position, metrics, new_events) -> FrameResult:
-        for fs in self._faults:
-            fs.active, fs.pending_since = False, None
-        self._cues.clear()
+        self._reset_faults()
         state = self._set_posture_state(t, "not_sitting", [])
         return FrameResult(t, True, view, position, False, "posture", _clean(metrics), (), new_events,
                            posture_state=state)
@@ -498,7 +492,7 @@ class Checker:
             code, message = self._hidden_cue(ctx.missing)
             return self._no_judgement(t, new_events, code, message, view=view, position=position,
                                       metrics=metrics)
-        self._clear_problem()
+        self._problem = None
         self._step_faults(t, view, "posture", value, new_events)
         self._emit_cue(t, new_events)
         active = list(self._active_codes())

@@ -30,8 +30,16 @@ app.add_typer(monitor_app, name="monitor")
 SourceArg = Annotated[str, typer.Argument(help="Camera index (0), video file, image, folder of images, "
                                                 "or a .landmarks.jsonl recording.")]
 ModelOpt = Annotated[str, typer.Option("--model", help="Pose model: lite, full (bundled) or heavy.")]
-MaxSideOpt = Annotated[int, typer.Option("--max-side", help="Shrink frames so the longer side is at "
-                                                             "most this many pixels before the model (0: never).")]
+MaxSideOpt = Annotated[Optional[int], typer.Option(
+    "--max-side", help="Shrink frames so the longer side is at most this many pixels before the model "
+                       "(0: never; default 1280, and 960 in batch mode).")]
+
+
+def _max_side(option: int | None, default: int) -> int | None:
+    """--max-side as given (0: never shrink), else the mode's default."""
+    if option is None:
+        return default
+    return option or None
 
 
 def _progress(total: int | None, desc: str):
@@ -47,13 +55,13 @@ def record(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the recording "
                                                                  "(.landmarks.jsonl, or .jsonl.gz).")],
     model: ModelOpt = "full",
-    max_side: MaxSideOpt = 1280,
+    max_side: MaxSideOpt = None,
 ) -> None:
     """Write every frame's landmarks (raw, unsmoothed) with timestamps to a recording."""
     from .pipeline import PipelineSettings, PoseStream
     from .recording import RecordingWriter
 
-    settings = PipelineSettings(model=model, max_side=max_side or None, smoothing=False)
+    settings = PipelineSettings(model=model, max_side=_max_side(max_side, PipelineSettings.max_side), smoothing=False)
     with PoseStream(source, settings) as stream, \
             RecordingWriter(output, stream.info, model=stream.model) as writer, \
             _progress(stream.info.frame_count, stream.info.name) as bar:
@@ -103,7 +111,7 @@ def analyze(
     rate: Annotated[Optional[float], typer.Option("--rate", help="Batch: analyse at most this many frames a second (default: every frame).")] = None,
     user: UserOpt = "default",
     model: ModelOpt = "full",
-    max_side: MaxSideOpt = 1280,
+    max_side: MaxSideOpt = None,
 ) -> None:
     """Check form over whole videos: reps, holds, faults, feedback events; with --out, a batch with reports."""
     from .spec import get_spec
@@ -123,7 +131,7 @@ def analyze(
     profile = load_profile(user)
     bar = _progress(None, exercise)
     report, _ = run_analysis(paths[0], spec, profile=profile,
-                             settings=PipelineSettings(model=model, max_side=max_side or None),
+                             settings=PipelineSettings(model=model, max_side=_max_side(max_side, PipelineSettings.max_side)),
                              on_frame=lambda _r: bar.update(1))
     bar.close()
     if as_json:
@@ -143,10 +151,9 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
     videos = find_videos(paths)
     if not videos:
         raise PosecheckError("no video files found in " + ", ".join(paths))
-    # The batch default keeps frames smaller (960 px): the model's crop is 256 px anyway.
     options = BatchOptions(exercise=exercise, out_dir=str(out), user=user, model=model,
-                           max_side=min(max_side, 960) if max_side else 0, annotate=annotate, force=force,
-                           max_fps=rate)
+                           max_side=_max_side(max_side, BatchOptions.max_side) or 0, annotate=annotate,
+                           force=force, max_fps=rate)
     bar = tqdm(total=len(videos), unit="video", file=sys.stderr, disable=not _STDERR_IS_TTY)
 
     def show(r) -> None:

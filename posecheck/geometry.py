@@ -103,12 +103,6 @@ def near_side(pose: Pose) -> str:
     return "left" if score < 0 else "right"
 
 
-def side_visibility(pose: Pose, joints: tuple[str, ...], side: str) -> float:
-    """Lowest visibility among the named joints on one side (a check is as reliable as
-    its weakest landmark)."""
-    return float(min(pose.visibility[int(sided(j, side))] for j in joints))
-
-
 def forward_sign(pose: Pose) -> float:
     """+1 when the person faces image right, -1 when image left (side views): from the
     feet (toes ahead of heels) when they are visible, else from the nose against the ears."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .analysis import SCHEMA, VERSION, calibration_values
+from .analysis import build_report, calibration_values
 from .checker import Checker, FrameResult
 from .estimator import PoseEstimator, create_estimator
 from .profiles import Profile
@@ -33,6 +33,7 @@ class LiveSession:
         self.spec = spec
         self.profile = profile
         self.mode = mode  # "check" or "calibrate"
+        self.model = model
         # Calibration judges against defaults only, like `posecheck calibrate`.
         self.checker = Checker(spec, Profile(user=profile.user) if mode == "calibrate" else profile)
         self.smoother = OneEuroSmoother()
@@ -55,21 +56,12 @@ class LiveSession:
         """The end-of-set summary (the analyze report schema) and, in calibration mode,
         the values to store."""
         self.checker.finish()
-        c = self.checker
-        report = {
-            "schema": SCHEMA, "version": VERSION, "exercise": self.spec.name, "user": self.profile.user,
-            "started_at": self.started_wall, "duration_s": round(self.results[-1].t_s - self.results[0].t_s, 3)
-            if self.results else 0.0,
-            "frames": {"total": len(self.results), "with_person": sum(r.has_pose for r in self.results),
-                       "judged": sum(r.judged for r in self.results)},
-            "reps": [r.to_dict() for r in c.reps], "holds": [h.to_dict() for h in c.holds],
-            "events": [e.to_dict() for e in c.events],
-            "summary": {"rep_count": len(c.reps), "hold_count": len(c.holds)},
-        }
-        if self.spec.exercise.mode == "posture":
-            report["posture"] = [s.to_dict() for s in c.posture]
+        report = build_report(self.checker, self.results, source=None, model=self.model,
+                              user=self.profile.user)
+        report["started_at"] = self.started_wall
         if self.mode == "calibrate":
-            report["calibration"] = calibration_values(self.spec, c, self.results, source_name="this session")
+            report["calibration"] = calibration_values(self.spec, self.checker, self.results,
+                                                       source_name="this session")
         return report
 
     def close(self) -> None:

@@ -69,7 +69,7 @@ def metric(name: str, unit: str):
     return register
 
 
-def _leg(ctx: MetricContext, side: str) -> tuple[L, L, L]:
+def _leg(side: str) -> tuple[L, L, L]:
     return sided("hip", side), sided("knee", side), sided("ankle", side)
 
 
@@ -89,11 +89,11 @@ def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
     a squat bends both, walking bends one at a time."""
     values = []
     for side in ("left", "right"):
-        hip, knee, ankle = _leg(ctx, side)
+        hip, knee, ankle = _leg(side)
         if min(pose.visibility[int(j)] for j in (hip, knee, ankle)) >= ctx.min_visibility:
             values.append(180.0 - joint_angle_deg(ctx.world(hip), ctx.world(knee), ctx.world(ankle)))
     if not values:
-        ctx.visible(*_leg(ctx, ctx.side))  # records what is missing
+        ctx.visible(*_leg(ctx.side))  # records what is missing
         return None
     return float(min(values))
 
@@ -102,7 +102,7 @@ def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
 def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Thigh angle below the vertical in the side view: 0 standing, 90 thigh parallel to
     the floor (hip crease level with the knee), above 90 below parallel."""
-    hip, knee, _ = _leg(ctx, ctx.side)
+    hip, knee, _ = _leg(ctx.side)
     if not ctx.visible(hip, knee):
         return None
     return 180.0 - segment_inclination_deg(ctx.xy(knee), ctx.xy(hip))
@@ -149,14 +149,14 @@ def knee_valgus_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Front view: frontal-plane projection angle of the knee that caves in the most,
     positive when the knee lies inside (medial to) the hip-ankle line."""
     values = []
+    midline_x = (ctx.xy(L.LEFT_HIP)[0] + ctx.xy(L.RIGHT_HIP)[0]) / 2
     for side in ("left", "right"):
-        hip, knee, ankle = _leg(ctx, side)
+        hip, knee, ankle = _leg(side)
         if not ctx.visible(hip, knee, ankle):
             continue
         h, k, a = ctx.xy(hip), ctx.xy(knee), ctx.xy(ankle)
         bend = 180.0 - joint_angle_deg(h, k, a)
         # Where the knee sits relative to the hip->ankle line, toward the body's midline or away.
-        midline_x = (ctx.xy(L.LEFT_HIP)[0] + ctx.xy(L.RIGHT_HIP)[0]) / 2
         t = np.clip(np.dot(k - h, a - h) / max(np.dot(a - h, a - h), 1e-9), 0, 1)
         on_line = h + t * (a - h)
         inward = (abs(k[0] - midline_x) < abs(on_line[0] - midline_x))

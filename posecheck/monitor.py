@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from .checker import Checker
-from .errors import SourceError
 from .estimator import create_estimator
 from .profiles import Profile
 from .sinks.history import History
@@ -132,7 +132,7 @@ def file_samples(path: str, interval_s: float, loop: bool) -> Iterator[tuple[flo
 
     from .sources import VideoFileSource, scaled_size, upright
 
-    info = VideoFileSource(__import__("pathlib").Path(path), prefetch=0).info  # validates the file
+    info = VideoFileSource(Path(path), prefetch=0).info  # validates the file
     keyframes_only = _keyframe_spacing_s(path) <= interval_s + 0.05
     offset = 0.0
     next_t = 0.0
@@ -299,9 +299,7 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
 
 def check_source(source: str) -> None:
     """Fail early, with the one-line error, on a file that cannot be read."""
-    if not source.isdigit():
+    if not source.isdigit():  # a camera is retried with backoff instead
         from .sources import open_source
 
         open_source(source).close()
-    elif int(source) < 0:
-        raise SourceError(f"camera {source}: not a camera index")

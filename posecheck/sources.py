@@ -167,7 +167,7 @@ class VideoFileSource:
                 raise SourceError(f"{name}: no decoder for codec '{codec}'; {TRANSCODE_HINT}") from None
             raise SourceError(f"{name}: corrupt video, the first frame cannot be decoded "
                               f"({exc.strerror if hasattr(exc, 'strerror') else exc})") from None
-        except ValueError as exc:  # PyAV raises this when no decoder exists for the codec
+        except ValueError:  # PyAV raises this when no decoder exists for the codec
             raise SourceError(f"{name}: no decoder for codec '{codec}'; {TRANSCODE_HINT}") from None
         raise SourceError(f"{name}: contains no decodable frames")
 

@@ -114,7 +114,7 @@ class FaultSpec(_Model):
         try:
             self.cue.format(value=0.0, threshold=0.0, target=0.0, reference=0.0)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"cue template: {exc!r} (placeholders: value, threshold, target, reference)")
+            raise ValueError(f"cue template: {exc!r} (placeholders: value, threshold, target, reference)") from None
         return self
 
     @property

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +16,7 @@ import pytest
 
 from posecheck.batch import BatchOptions, run_batch
 
-from .conftest import VIDEOS, clip_path, ffmpeg, needs_shared, run_cli
+from .conftest import clip_path, ffmpeg, needs_shared, run_cli
 
 pytestmark = [needs_shared, pytest.mark.slow]
 

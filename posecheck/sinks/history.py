@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -165,7 +164,3 @@ def week_bounds(now: datetime | None = None) -> tuple[float, float]:
     now = now or datetime.now()
     start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     return start.timestamp(), (start + timedelta(days=7)).timestamp()
-
-
-def now_ts() -> float:
-    return time.time()
