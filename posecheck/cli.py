@@ -158,8 +158,6 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
 
     def show(r) -> None:
         bar.update(1)
-        if r.status == "failed":
-            bar.write(f"failed: {r.video}: {r.reason}", file=sys.stderr)
 
     results = run_batch(videos, options, workers=workers, engine=engine, address=address, on_result=show)
     bar.close()
@@ -168,8 +166,9 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
     failed = [r for r in results if r.status == "failed"]
     typer.echo(f"{done} analysed, {skipped} already done, {len(failed)} failed; "
                f"see {out / 'index.html'} and {out / 'summary.csv'}")
-    for r in failed:
-        typer.echo(f"  failed: {r.video}: {r.reason}", err=True)
+    for r in failed:  # reasons usually start with the file's name already
+        reason = r.reason.removeprefix(f"{Path(r.video).name}: ")
+        typer.echo(f"  failed: {r.video}: {reason}", err=True)
     return 1 if failed else 0
 
 
