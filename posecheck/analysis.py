@@ -88,6 +88,22 @@ def analyze(source: str | os.PathLike, spec: ExerciseSpec, *, profile: Profile |
         return build_report(checker, results, source=stream.info, model=stream.model, user=profile.user), results
 
 
+def record_landmarks(source: str | os.PathLike, output: str | os.PathLike, settings: PipelineSettings | None = None,
+                     on_frame: Callable[[PoseFrame], None] | None = None) -> tuple[int, int]:
+    """Write every frame's raw landmarks to a recording; returns (frames, frames with a person).
+    The file appears only when complete."""
+    from .recording import RecordingWriter
+
+    settings = settings or PipelineSettings(smoothing=False)
+    with PoseStream(source, settings) as stream, \
+            RecordingWriter(output, stream.info, model=stream.model) as writer:
+        for pose_frame in stream.raw():
+            writer.write(pose_frame)
+            if on_frame is not None:
+                on_frame(pose_frame)
+    return writer.frames_written, writer.poses_written
+
+
 def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
               end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
     """Profile values for `spec` from a calibration set (a few good reps, or a few

@@ -58,17 +58,13 @@ def record(
     max_side: MaxSideOpt = None,
 ) -> None:
     """Write every frame's landmarks (raw, unsmoothed) with timestamps to a recording."""
-    from .pipeline import PipelineSettings, PoseStream
-    from .recording import RecordingWriter
+    from .analysis import record_landmarks
+    from .pipeline import PipelineSettings
 
     settings = PipelineSettings(model=model, max_side=_max_side(max_side, PipelineSettings.max_side), smoothing=False)
-    with PoseStream(source, settings) as stream, \
-            RecordingWriter(output, stream.info, model=stream.model) as writer, \
-            _progress(stream.info.frame_count, stream.info.name) as bar:
-        for pose_frame in stream:
-            writer.write(pose_frame)
-            bar.update(1)
-    typer.echo(f"{output}: {writer.frames_written} frames, person found in {writer.poses_written}")
+    with _progress(None, Path(source).name) as bar:
+        frames, poses = record_landmarks(source, output, settings, on_frame=lambda _pf: bar.update(1))
+    typer.echo(f"{output}: {frames} frames, person found in {poses}")
 
 
 @app.command()
@@ -471,6 +467,15 @@ def models_install(
     from .models import install_model
 
     typer.echo(f"installed {name} -> {install_model(name, path)}")
+
+
+def _register_validate() -> None:
+    from .validation.cli import validate
+
+    app.command("validate")(validate)
+
+
+_register_validate()
 
 
 def main(argv: Optional[list[str]] = None) -> int:

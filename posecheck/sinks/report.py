@@ -145,12 +145,19 @@ def _plot_png(spec: ExerciseSpec, report: dict, results: list[FrameResult]) -> l
         ax.set_title(metric, fontsize=9, loc="left")
         ax.set_xlabel("time (s)", fontsize=8)
         ax.tick_params(labelsize=7)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        plots.append((metric, base64.b64encode(buf.getvalue()).decode("ascii")))
+        plots.append((metric, figure_png(fig)))
     return plots
+
+
+def figure_png(fig) -> str:
+    """A matplotlib figure as base64 PNG for an <img> data URL; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: list[FrameResult]) -> None:

@@ -1,0 +1,148 @@
+"""Run the checkers on every labelled clip: landmarks recorded once per clip (cached by
+the clip's checksum, so re-validating after a spec change does not re-run the model),
+each checker replayed over them, one result file per clip written atomically. A clip
+whose result exists for the same clip, model and checker code is not run again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .labels import LabelFile
+from .scoring import CheckerRun
+
+
+@dataclass(frozen=True)
+class ClipJob:
+    name: str
+    path: str
+    checkers: tuple[str, ...]
+    model: str
+    cache_dir: str
+    result_path: str
+    code_digest: str
+
+
+@dataclass
+class ClipOutcome:
+    name: str
+    status: str  # done | reused | failed
+    reason: str = ""
+    runs: list[CheckerRun] = field(default_factory=list)
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """Checksum of the checker code and the exercise specs: results from other code are stale."""
+    from ..spec import exercises_dir
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted([*root.rglob("*.py"), *exercises_dir().glob("*.toml")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "__"))
+
+
+def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
+    return cache_dir / f"{video.stem}.{model}.{file_digest(video)[:16]}.landmarks.jsonl"
+
+
+def plan(labels: LabelFile, root: Path, out_dir: Path, cache_dir: Path, model: str) -> list[ClipJob]:
+    digest = code_digest()
+    jobs = []
+    for name, label in labels.clips.items():
+        if label.unusable or not label.checkers_to_run():
+            continue
+        jobs.append(ClipJob(name=name, path=str(root / name), checkers=tuple(label.checkers_to_run()), model=model,
+                            cache_dir=str(cache_dir), result_path=str(out_dir / "clips" / f"{slug(name)}.json"),
+                            code_digest=digest))
+    return jobs
+
+
+def run_clip(job: ClipJob) -> ClipOutcome:
+    """One clip, every checker it is labelled for. Never raises: a failure comes back with its reason."""
+    from ..analysis import analyze, record_landmarks
+    from ..errors import PosecheckError
+    from ..pipeline import PipelineSettings
+    from ..profiles import Profile
+    from ..sinks.report import write_json
+    from ..spec import get_spec
+
+    video = Path(job.path)
+    try:
+        if not video.is_file():
+            raise PosecheckError(f"{video}: no such file")
+        recording = recording_path(Path(job.cache_dir), video, job.model)
+        fingerprint = {"recording": recording.name, "code": job.code_digest, "checkers": list(job.checkers)}
+        previous = _load(Path(job.result_path))
+        if previous is not None and previous.get("fingerprint") == fingerprint:
+            return ClipOutcome(job.name, "reused", runs=[CheckerRun(**r) for r in previous["runs"]])
+        if not recording.is_file():
+            record_landmarks(video, recording, PipelineSettings(model=job.model, smoothing=False))
+        runs = []
+        for checker in job.checkers:
+            report, results = analyze(recording, get_spec(checker), profile=Profile(user="validate"))
+            runs.append(CheckerRun.from_report(checker, report, results))
+        write_json(Path(job.result_path), {"clip": job.name, "fingerprint": fingerprint,
+                                           "runs": [r.to_dict() for r in runs]})
+        return ClipOutcome(job.name, "done", runs=runs)
+    except PosecheckError as exc:
+        return ClipOutcome(job.name, "failed", reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the others
+        return ClipOutcome(job.name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _load(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def run_all(jobs: list[ClipJob], *, workers: int = 1,
+            on_done: Callable[[ClipOutcome], None] | None = None) -> dict[str, ClipOutcome]:
+    outcomes: dict[str, ClipOutcome] = {}
+
+    def done(outcome: ClipOutcome) -> None:
+        outcomes[outcome.name] = outcome
+        if on_done:
+            on_done(outcome)
+
+    # Longest first, so no worker is left alone with a long clip at the end.
+    ordered = sorted(jobs, key=lambda j: -_size(j.path))
+    if workers <= 1:
+        for job in ordered:
+            done(run_clip(job))
+    else:
+        # spawn: each worker starts clean (mediapipe and threads do not survive fork well)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for future in as_completed([pool.submit(run_clip, job) for job in ordered]):
+                done(future.result())
+    return outcomes
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
+
+
