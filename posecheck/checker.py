@@ -1,33 +1,36 @@
 """The checker stage: `Checker(spec, profile).update(pose_frame) -> FrameResult`.
 
-One engine runs every exercise spec. Per frame it (1) works out whether a check is
-possible at all (a person, a suitable camera view, the landmarks a metric needs), and
-if not says what is wrong with the view; (2) computes the spec's metrics; (3) steps the
-rep and hold state machines; (4) steps each fault's hysteresis; (5) picks at most one
-corrective cue, by severity, never repeating the same cue within `cue_repeat_s`.
+One engine runs every exercise spec. Per frame it (1) works out what the camera lets it
+judge: a person, a view in which reps can be counted, a view in which form can be
+judged, the landmarks each metric needs; if not, it says what to change; (2) steps rep
+detection (reps.py) and hold timing (holds.py); (3) steps fault hysteresis (faults.py)
+while a rep or hold that looks like the exercise is under way; (4) lets the cue arbiter
+(cues.py) pick at most one corrective cue. A few unjudged frames (a dropout, a hand
+leaving the frame) do not end a rep or a hold.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass
 
 from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
+from .faults import FaultTracker
 from .geometry import classify_position, classify_view, forward_sign, near_side
+from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
 from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
-from .spec import ExerciseSpec, FaultSpec, for_view
+from .reps import RepDetector, RepInProgress
+from .spec import ExerciseSpec, MovementCondition, for_view
 from .types import PoseFrame
 
 # Which landmarks, when hidden, call for which request to the user.
 _HIDDEN_CUES = (
     ({"left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle"},
      "feet_hidden", "Step back so your feet are in view"),
-    ({"left_knee", "right_knee"}, "knees_hidden", "Step back so your knees are in view"),
+    ({"left_knee", "right_knee", "left_hip", "right_hip"}, "knees_hidden", "Step back so your hips and knees are in view"),
     ({"left_ear", "right_ear", "nose"}, "head_hidden", "Make sure your head is in view"),
     ({"left_wrist", "right_wrist", "left_elbow", "right_elbow"}, "arms_hidden", "Keep your arms in view"),
 )
@@ -49,7 +52,8 @@ class FrameResult:
 
 
 class _Majority:
-    """Most common label over the last `window_s` seconds (labels flicker frame to frame)."""
+    """Most common label over the last `window_s` seconds (labels flicker frame to frame).
+    The first frame's label counts at once: a one-second clip is judged from its start."""
 
     def __init__(self, window_s: float = 1.0, share: float = 0.6) -> None:
         self.window_s = window_s
@@ -57,9 +61,9 @@ class _Majority:
         self.items: deque[tuple[float, str]] = deque()
         self.value: str | None = None
 
-    def update(self, t_s: float, label: str) -> str | None:
+    def update(self, t_s: float, label: str) -> str:
         self.items.append((t_s, label))
-        while self.items and t_s - self.items[0][0] > self.window_s:
+        while t_s - self.items[0][0] > self.window_s:
             self.items.popleft()
         label, count = Counter(lbl for _, lbl in self.items).most_common(1)[0]
         if self.value is None or count / len(self.items) >= self.share:
@@ -67,68 +71,58 @@ class _Majority:
         return self.value
 
 
-@dataclass
-class _FaultState:
-    spec: FaultSpec
-    active: bool = False
-    pending_since: float | None = None
+class _Advisor:
+    """A view event once a problem has lasted `grace_s`, repeated every `repeat_s` while it lasts."""
 
+    def __init__(self, grace_s: float, repeat_s: float) -> None:
+        self.grace_s, self.repeat_s = grace_s, repeat_s
+        self._state: tuple[str, float, float] | None = None  # (code, since, last said)
 
-@dataclass
-class _Rep:
-    start_s: float
-    side: str | None = None
-    peak: float = -np.inf
-    peak_s: float = 0.0
-    max_values: dict[str, float] = field(default_factory=dict)
-    min_values: dict[str, float] = field(default_factory=dict)
-    faults: list[str] = field(default_factory=list)
+    def update(self, t: float, code: str, message: str) -> Event | None:
+        if self._state is None or self._state[0] != code:
+            self._state = (code, t, -1e9)
+        _, since, said = self._state
+        if t - since >= self.grace_s and t - said >= self.repeat_s:
+            self._state = (code, since, t)
+            return Event(t, "view", code, message, 1)
+        return None
 
-
-@dataclass
-class _Hold:
-    start_s: float
-    side: str | None
-    good_s: float = 0.0
-    last_s: float = 0.0
-    faults: list[str] = field(default_factory=list)
-    target_announced: bool = False
+    def clear(self) -> None:
+        self._state = None
 
 
 class Checker:
     def __init__(self, spec: ExerciseSpec, profile: Profile | None = None, *, cue_repeat_s: float = 5.0,
                  cue_gap_s: float = 1.5, view_grace_s: float = 1.5, view_repeat_s: float = 10.0,
-                 posture_min_state_s: float = 0.5, label_window_s: float = 1.0) -> None:
+                 posture_min_state_s: float = 0.5, label_window_s: float = 1.0, gap_tolerance_s: float = 1.0) -> None:
         self.spec = spec
         self.profile = profile or Profile()
-        self.cue_repeat_s = cue_repeat_s
-        self.cue_gap_s = cue_gap_s
-        self.view_grace_s = view_grace_s
-        self.view_repeat_s = view_repeat_s
-        info = spec.exercise
-        self._min_vis = info.min_visibility
-        self._views = set(info.views)
+        # A dropout shorter than this (tracking lost for a few frames, a hand or foot
+        # leaving the frame) does not end a rep or a hold: people do not stop mid-rep.
+        self.gap_tolerance_s = gap_tolerance_s
+        self._min_vis = spec.exercise.min_visibility
+        self._form_views = set(spec.exercise.views)
+        self._count_views = set(spec.count_views)
         # View, position and side flicker frame to frame: each is the majority over
         # `label_window_s` (a sparse sampler passes its interval: every sample counts).
         self._view = _Majority(label_window_s)
         self._position = _Majority(label_window_s)
         self._side = _Majority(label_window_s)
         self._forward = _Majority(label_window_s)
-        self._faults = [_FaultState(f) for f in spec.faults]
-        self._baselines: dict[str, deque] = {}
-        self._last_rest_position_s: float | None = None
-        self._below_exit_s: float | None = None
-        self._rep: _Rep | None = None
-        self._hold: _Hold | None = None
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
-        self._active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
-        self._problem: tuple[str, float, float] | None = None  # (code, since, last said)
+        self._faults = FaultTracker(spec, self.profile, self._cues)
+        self._reps = RepDetector(spec.reps) if spec.reps else None
+        self._hold = HoldTimer(spec.hold) if spec.hold else None
+        self._last_start_position_s: float | None = None
+        self._view_advice = _Advisor(view_grace_s, view_repeat_s)  # nothing can be judged
+        self._form_advice = _Advisor(view_grace_s, view_repeat_s)  # reps counted, form not judged
+        self._problems_seen: Counter = Counter()  # problem message -> unjudged frames
+        self._rejections: Counter = Counter()  # why movements were not counted
         self._last_t = 0.0
-        self._last_driver: tuple[str, float] | None = None
+        self._last_judged_t: float | None = None
         self._timeline = PostureTimeline(posture_min_state_s)
         self._motion = MotionDetector()
         self.reps: list[RepSummary] = []
-        self.holds: list[HoldSummary] = []
         self.events: list[Event] = []
         self._announce_calibration()
 
@@ -137,6 +131,10 @@ class Checker:
     @property
     def posture(self) -> list[PostureSpan]:
         return self._timeline.spans
+
+    @property
+    def holds(self) -> list[HoldSummary]:
+        return self._hold.holds if self._hold else []
 
     def update(self, pf: PoseFrame) -> FrameResult:
         t = pf.timestamp_ms / 1000.0
@@ -154,73 +152,76 @@ class Checker:
         forward = float(self._forward.update(t, "+" if forward_sign(pose) > 0 else "-") + "1")
         if self.spec.exercise.mode == "posture" and self._motion.moving(t, pose):
             return self._posture_not_sitting(t, view, position, {}, new_events)
-        if view not in self._views:
+        if view not in self._count_views:
             return self._no_judgement(t, new_events, "wrong_view", self._wrong_view_cue(view),
                                       view=view, position=position)
 
         ctx = MetricContext(pose, side, forward, self._min_vis)
-        metrics: dict[str, float] = {}
+        metrics: dict[str, float | None] = {}
 
         def value(name: str) -> float | None:
             if name not in metrics:
-                v = METRICS[name].fn(pose, ctx)
-                metrics[name] = v
+                metrics[name] = METRICS[name].fn(pose, ctx)
             return metrics[name]
 
         if self.spec.exercise.mode == "posture":
-            return self._posture_frame(t, dt, view, position, ctx, value, metrics, new_events)
+            return self._posture_frame(t, view, position, ctx, value, metrics, new_events)
 
-        # --- reps ---
         driver_name = for_view(self.spec.reps.metric, view) if self.spec.reps else None
         driver = value(driver_name) if driver_name else None
-        self._last_driver = (view, driver) if driver is not None else None
         hold_value = value(self.spec.hold.metric) if self.spec.hold else None
-        needed = driver if self.spec.reps else hold_value
-        if needed is None:
+        if (driver if self.spec.reps else hold_value) is None:
             code, message = self._hidden_cue(ctx.missing)
-            return self._no_judgement(t, new_events, code, message, view=view, position=position,
-                                      metrics=metrics)
-        self._problem = None
+            return self._no_judgement(t, new_events, code, message, view=view, position=position, metrics=metrics)
+        self._judged(t)
 
-        if position == self.spec.exercise.position and self._rep is None and self._hold is None:
-            self._last_rest_position_s = t
-        in_rep = self._step_rep(t, view, driver, ctx, value, new_events) if self.spec.reps else False
-        in_hold = self._step_hold(t, dt, hold_value, ctx, new_events) if self.spec.hold else False
-        phase = "hold" if in_hold else ("rep" if in_rep else "rest")
-        if phase == "rest":
-            self._collect_baselines(value)
-        self._step_faults(t, view, phase, value, new_events)
-        self._track_rep_values(value)
+        start_positions = self.spec.reps.start_positions if self.spec.reps else None
+        if start_positions and position in start_positions and self._reps.current is None:
+            self._last_start_position_s = t
+        rep = self._step_rep(t, view, driver, ctx, value, new_events) if self._reps else None
+        exercising = rep is not None and rep.rejected is None
+        in_hold = self._step_hold(t, dt, hold_value, ctx, exercising or not self._reps, new_events)
+        phase = "hold" if in_hold else ("rep" if exercising else "rest")
+        if rep is None and not in_hold:
+            self._faults.collect_baselines(value)
+        if rep is not None and rep.rejected is not None:
+            self._faults.reset()  # not this exercise: nothing in it is judged
+        else:
+            self._faults.step(t, view, phase, value)
+            if view not in self._form_views and phase != "rest":
+                event = self._form_advice.update(t, "form_not_judged", self._wrong_view_cue(view, counting=True))
+                self._emit_all([event] if event else [], new_events)
+        if exercising:
+            self._faults.track_rep(rep, value)
         self._emit_cue(t, new_events)
-        return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._active_codes(),
+        return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
 
     def hold_progress(self, t_s: float) -> dict | None:
         """The hold under way, for a live timer: seconds held, seconds with good form, target."""
-        if self._hold is None or not self.spec.hold:
-            return None
-        return {"elapsed_s": round(t_s - self._hold.start_s, 2), "good_s": round(self._hold.good_s, 2),
-                "target_s": list(self.spec.hold.target_s)}
+        return self._hold.progress(t_s) if self._hold else None
 
     def finish(self) -> None:
-        """Close whatever is open at the end of the input: a hold cut by the clip's end,
-        and a rep whose way back up has already passed the rep-start threshold."""
-        if self._rep is not None and self._last_driver is not None:
-            view, driver = self._last_driver
-            if driver < for_view(self.spec.reps.enter, view) and self._rep.peak > driver:
-                self._finish_rep(self._last_t, view, [])
+        """Close whatever is open at the end of the input (a rep whose way back up has
+        passed the start threshold counts; a hold cut by the end is ended), and if nothing
+        was counted, say why."""
+        if self._reps is not None and self._reps.finish_at_end() == "finished":
+            self._record_rep(self._last_t, self._view.value or "side", [])
         if self._hold is not None:
-            self._end_hold(self._last_t, [])
+            self._emit_all(self._hold.end(self._last_t, self._side_name), [])
         if self.spec.exercise.mode == "posture":
             self._timeline.close(self._last_t)
+        self._explain_silence()
 
     # --- gating and view guidance ---------------------------------------------------------
 
-    def _wrong_view_cue(self, view: str) -> str:
+    def _wrong_view_cue(self, view: str, counting: bool = False) -> str:
         cues = self.spec.view_cues
         if view in ("oblique", "unknown"):
-            return cues.get("oblique", cues.get("wrong_view", "Adjust the camera so your whole body is in view"))
-        return cues.get(f"from_{view}", cues.get("wrong_view", "Adjust the camera"))
+            message = cues.get("oblique", cues.get("wrong_view", "Adjust the camera so your whole body is in view"))
+        else:
+            message = cues.get(f"from_{view}", cues.get("wrong_view", "Adjust the camera"))
+        return f"{message}: from here reps are counted but form is not judged" if counting else message
 
     def _hidden_cue(self, missing: set[str]) -> tuple[str, str]:
         for names, code, message in _HIDDEN_CUES:
@@ -228,95 +229,78 @@ class Checker:
                 return code, message
         return "body_hidden", "Step back so your whole body is in view"
 
+    def _judged(self, t: float) -> None:
+        self._view_advice.clear()
+        self._last_judged_t = t
+
     def _no_judgement(self, t: float, new_events: list[Event], code: str, message: str, *, view: str,
                       position: str, has_pose: bool = True, metrics: dict | None = None) -> FrameResult:
-        self._abort_rep()  # a rep cannot go on unseen
-        if self._hold is not None:
-            self._end_hold(t, new_events)
-        self._reset_faults()
-        if self._problem is None or self._problem[0] != code:
-            self._problem = (code, t, -1e9)
-        code_, since, said = self._problem
-        if t - since >= self.view_grace_s and t - said >= self.view_repeat_s:
-            self._emit(Event(t, "view", code, message, 1), new_events)
-            self._problem = (code_, since, t)
+        self._problems_seen[message] += 1
+        if self._last_judged_t is None or t - self._last_judged_t > self.gap_tolerance_s:
+            # Unseen for longer than a dropout: whatever was under way cannot go on.
+            if self._reps is not None:
+                self._reps.abort()
+            if self._hold is not None:
+                self._emit_all(self._hold.end(t, self._side_name), new_events)
+            self._faults.reset()
+        event = self._view_advice.update(t, code, message)
+        self._emit_all([event] if event else [], new_events)
         state = None
         if self.spec.exercise.mode == "posture":
             state = self._set_posture_state(t, "not_visible", [])
         return FrameResult(t, has_pose, view, position, False, "rest", _clean(metrics or {}), (),
                            new_events, posture_state=state, rep_count=len(self.reps))
 
+    def _explain_silence(self) -> None:
+        """Nothing counted and nothing judged: tell the user why, never stay silent."""
+        if self.spec.exercise.mode == "posture":
+            if any(s.state in ("upright", "slouched") for s in self.posture):
+                return
+            what = "No sitting posture judged"
+        else:
+            if self.reps or self.holds:
+                return
+            what = f"No {self.spec.exercise.title.lower()} {'rep' if self.spec.reps else 'hold'} counted"
+        if self._rejections:
+            reason = self._rejections.most_common(1)[0][0]
+        elif self._problems_seen:
+            reason = self._problems_seen.most_common(1)[0][0].lower()
+        elif self.spec.exercise.mode == "posture":
+            reason = "you were not sitting still in view"
+        else:
+            reason = "no movement reached the start of a rep"
+        self.events.append(Event(self._last_t, "info", "nothing_counted", f"{what}: {reason}", 1))
+
     # --- reps and holds --------------------------------------------------------------------
 
-    def _step_rep(self, t, view, driver, ctx, value, new_events) -> bool:
-        reps = self.spec.reps
-        enter, exit_ = for_view(reps.enter, view), for_view(reps.exit, view)
-        if self._rep is None:
-            if driver <= exit_:
-                self._below_exit_s = t
-            started_from_rest = (self._last_rest_position_s is not None
-                                 and t - self._last_rest_position_s <= 3.0)
-            if driver > enter and self._below_exit_s is not None and started_from_rest:
-                self._rep = _Rep(start_s=self._below_exit_s)
-        if self._rep is None:
-            return False
-        rep = self._rep
-        if driver > rep.peak:
-            rep.peak, rep.peak_s = driver, t
-            rep.side = ctx.extras.get("lifted_side", rep.side)
-        if t - rep.start_s > reps.max_duration_s:
-            self._abort_rep()
-            return False
-        if driver < exit_:
-            self._finish_rep(t, view, new_events)
-            self._below_exit_s = t
-            return False
-        return True
+    def _step_rep(self, t, view, driver, ctx, value, new_events) -> RepInProgress | None:
+        detector = self._reps
+        may_start = not self.spec.reps.start_positions or (
+            self._last_start_position_s is not None and t - self._last_start_position_s <= 3.0)
 
-    def _track_rep_values(self, value) -> None:
-        if self._rep is None:
+        def peak_check() -> MovementCondition | None:
+            for cond in self.spec.reps.requires:
+                v = value(cond.metric)
+                if v is not None and not cond.holds_for(v):
+                    return cond
+            return None
+
+        outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"), may_start=may_start)
+        if outcome == "finished":
+            self._record_rep(t, view, new_events)
+        return detector.current
+
+    def _record_rep(self, t: float, view: str, new_events: list[Event]) -> None:
+        rep = self._reps.finished
+        if rep.rejected is not None:
+            self._rejections[rep.rejected.otherwise] += 1
+            self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
-        for fs in self._faults:
-            v = value(fs.spec.metric)
-            if v is None:
-                continue
-            name = fs.spec.metric
-            self._rep.max_values[name] = max(self._rep.max_values.get(name, -np.inf), v)
-            self._rep.min_values[name] = min(self._rep.min_values.get(name, np.inf), v)
-        for code in self._active_codes():
-            if code not in self._rep.faults:
-                self._rep.faults.append(code)
-
-    def _abort_rep(self) -> None:
-        self._rep = None
-        self._below_exit_s = None
-
-    def _finish_rep(self, t, view, new_events) -> None:
-        rep, self._rep = self._rep, None
-        if t - rep.start_s < self.spec.reps.min_duration_s:
-            return
-        faults = list(rep.faults)
-        for fs in self._faults:
-            f = fs.spec
-            if f.during != "rep" or view not in f.views:
-                continue
-            ref = self._reference(f)
-            if ref is None:
-                continue
-            agg = rep.max_values if f.aggregate == "max" else rep.min_values
-            v = agg.get(f.metric)
-            if v is None or not np.isfinite(v):
-                continue
-            threshold = ref + f.enter
-            if (v > threshold) if f.fault_if == "above" else (v < threshold):
-                faults.append(f.code)
-                self._queue_cue(f, v, threshold, ref, t, keep_s=2.0)
-        superseded = {s for fs in self._faults if fs.spec.code in faults for s in fs.spec.supersedes}
-        faults = [c for c in dict.fromkeys(faults) if c not in superseded]
-        metrics = {f"max_{k}": v for k, v in rep.max_values.items() if np.isfinite(v)}
-        metrics |= {f"min_{k}": v for k, v in rep.min_values.items() if np.isfinite(v)}
+        faults = self._faults.judge_rep(rep, view, t)
         summary = RepSummary(index=len(self.reps) + 1, start_s=rep.start_s, end_s=t, bottom_s=rep.peak_s,
-                             side=self._side_name(rep.side), faults=faults, metrics=metrics)
+                             side=self._side_name(rep.side), faults=faults,
+                             metrics={f"max_{k}": v for k, v in rep.max_values.items()}
+                             | {f"min_{k}": v for k, v in rep.min_values.items()})
         self.reps.append(summary)
         if faults:
             names = ", ".join(c.replace("_", " ") for c in faults)
@@ -332,50 +316,15 @@ class Checker:
             return None
         return hold.side_names.get(side, side)
 
-    def _step_hold(self, t, dt, hold_value, ctx, new_events) -> bool:
-        hold = self.spec.hold
+    def _step_hold(self, t, dt, hold_value, ctx, may_start: bool, new_events) -> bool:
         if self._hold is None:
-            if hold_value is not None and hold_value >= hold.enter and (
-                    self._rep is not None or not self.spec.reps):
-                self._hold = _Hold(start_s=t, side=ctx.extras.get("lifted_side"), last_s=t)
-            return self._hold is not None
-        h = self._hold
-        if hold_value is None or hold_value < hold.exit:
-            self._end_hold(t, new_events)
             return False
-        if not self._active_codes():
-            h.good_s += dt
-        h.last_s = t
-        for code in self._active_codes():
-            if code not in h.faults:
-                h.faults.append(code)
-        if not h.target_announced and h.good_s >= hold.target_s[0]:
-            h.target_announced = True
-            self._emit(Event(t, "hold", "hold_target_reached",
-                             f"{h.good_s:.0f} s: target reached, hold up to {hold.target_s[1]:.0f} s", 1),
-                       new_events)
-        return True
+        events = self._hold.update(t, dt, hold_value, may_start=may_start, side=ctx.extras.get("lifted_side"),
+                                   active_faults=self._faults.active, side_name=self._side_name)
+        self._emit_all(events, new_events)
+        return self._hold.current is not None
 
-    def _end_hold(self, t, new_events) -> None:
-        h, self._hold = self._hold, None
-        hold = self.spec.hold
-        if h is None or h.last_s - h.start_s < hold.min_duration_s:
-            return
-        side = self._side_name(h.side)
-        summary = HoldSummary(start_s=h.start_s, end_s=h.last_s, side=side, good_s=h.good_s,
-                              target_s=tuple(hold.target_s), faults=h.faults)
-        if hold.alternate and hold.per_side and self.holds and self.holds[-1].side == side:
-            self._emit(Event(t, "info", "alternate_sides", "Switch sides: alternate left and right", 1),
-                       new_events)
-        self.holds.append(summary)
-        lo, hi = hold.target_s
-        verdict = "short of" if h.good_s < lo else ("past" if h.good_s > hi else "within")
-        where = f" ({side})" if side else ""
-        self._emit(Event(t, "hold", f"hold_{verdict.split()[0]}",
-                         f"Held {summary.duration_s:.1f} s{where}, {h.good_s:.1f} s with good form; "
-                         f"{verdict} the {lo:.0f}-{hi:.0f} s target", 1), new_events)
-
-    # --- faults ------------------------------------------------------------------------------
+    # --- faults and cues -----------------------------------------------------------------------
 
     def _announce_calibration(self) -> None:
         keys = sorted({f.reference.split(":", 1)[1] for f in self.spec.faults
@@ -386,80 +335,6 @@ class Checker:
                                      f"Not calibrated for {self.spec.name}: using default targets "
                                      f"(run `posecheck calibrate {self.spec.name}` for your own)", 1))
 
-    def _reference(self, f: FaultSpec) -> float | None:
-        if f.reference is None:
-            return 0.0
-        if f.reference == "baseline":
-            values = self._baselines.get(f.metric)
-            return float(np.median(values)) if values and len(values) >= 5 else None
-        value = self.profile.get(f.reference.split(":", 1)[1])
-        if value is None:
-            return None if f.requires_reference else f.default_reference
-        return value
-
-    def _collect_baselines(self, value) -> None:
-        for fs in self._faults:
-            if fs.spec.reference == "baseline":
-                v = value(fs.spec.metric)
-                if v is not None:
-                    self._baselines.setdefault(fs.spec.metric, deque(maxlen=60)).append(v)
-
-    def _step_faults(self, t, view, phase, value, new_events) -> None:
-        active_now = set(self._active_codes())
-        for fs in self._faults:
-            f = fs.spec
-            judged = view in f.views and f.during != "rep" and (
-                f.during == "always" or phase in ("rep", "hold")) and (f.phase == "any" or phase == "hold")
-            if judged and f.requires_any and not (active_now & set(f.requires_any)):
-                judged = False
-            ref = self._reference(f) if judged else None
-            v = value(f.metric) if judged and ref is not None else None
-            if v is None:
-                if not judged or ref is None:
-                    fs.active, fs.pending_since = False, None
-                continue
-            enter, exit_ = ref + f.enter, ref + f.exit_threshold
-            bad = v > enter if f.fault_if == "above" else v < enter
-            good = v < exit_ if f.fault_if == "above" else v > exit_
-            if fs.active:
-                if good:
-                    fs.active = False
-                    self._cues.drop(f.code)
-                continue
-            if bad:
-                if fs.pending_since is None:
-                    fs.pending_since = t
-                if t - fs.pending_since >= f.min_duration_s:
-                    fs.active, fs.pending_since = True, None
-                    self._queue_cue(f, v, enter, ref, t)
-            else:
-                fs.pending_since = None
-        self._refresh_active()
-
-    def _active_codes(self) -> tuple[str, ...]:
-        return self._active
-
-    def _refresh_active(self) -> None:
-        active = [fs.spec.code for fs in self._faults if fs.active]
-        superseded = {s for fs in self._faults if fs.active for s in fs.spec.supersedes}
-        self._active = tuple(dict.fromkeys(c for c in active if c not in superseded))
-        for code in superseded:
-            self._cues.drop(code)
-
-    def _reset_faults(self) -> None:
-        """Nothing can be judged: no fault stays on, no cue waits."""
-        for fs in self._faults:
-            fs.active, fs.pending_since = False, None
-        self._active = ()
-        self._cues.clear()
-
-    # --- cues ----------------------------------------------------------------------------------
-
-    def _queue_cue(self, f: FaultSpec, value: float, threshold: float, reference: float, t: float,
-                   keep_s: float | None = None) -> None:
-        message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
-        self._cues.queue(f.code, f.severity, message, t, keep_s)
-
     def _emit_cue(self, t: float, new_events: list[Event]) -> None:
         event = self._cues.due(t)
         if event is not None:
@@ -469,33 +344,34 @@ class Checker:
         self.events.append(event)
         new_events.append(event)
 
+    def _emit_all(self, events: list[Event], new_events: list[Event]) -> None:
+        for event in events:
+            self._emit(event, new_events)
+
     # --- sitting posture -------------------------------------------------------------------------
 
     def _posture_not_sitting(self, t, view, position, metrics, new_events) -> FrameResult:
-        self._reset_faults()
+        self._faults.reset()
         state = self._set_posture_state(t, "not_sitting", [])
         return FrameResult(t, True, view, position, False, "posture", _clean(metrics), (), new_events,
                            posture_state=state)
 
-    def _posture_frame(self, t, dt, view, position, ctx, value, metrics, new_events) -> FrameResult:
+    def _posture_frame(self, t, view, position, ctx, value, metrics, new_events) -> FrameResult:
         if position != self.spec.exercise.position:
             return self._posture_not_sitting(t, view, position, metrics, new_events)
-        judged_faults = [fs for fs in self._faults
-                         if view in fs.spec.views and self._reference(fs.spec) is not None]
+        judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.reference(f) is not None]
         if not judged_faults:  # e.g. a front view before any front-view calibration
             return self._no_judgement(t, new_events, "needs_calibration",
                                       f"Calibrate in this {view} view first: `posecheck calibrate sitting`",
                                       view=view, position=position, metrics=metrics)
-        for fs in judged_faults:
-            value(fs.spec.metric)
-        if all(metrics.get(fs.spec.metric) is None for fs in judged_faults):
+        if all(value(f.metric) is None for f in judged_faults):
             code, message = self._hidden_cue(ctx.missing)
             return self._no_judgement(t, new_events, code, message, view=view, position=position,
                                       metrics=metrics)
-        self._problem = None
-        self._step_faults(t, view, "posture", value, new_events)
+        self._judged(t)
+        self._faults.step(t, view, "posture", value)
         self._emit_cue(t, new_events)
-        active = list(self._active_codes())
+        active = list(self._faults.active)
         state = self._set_posture_state(t, "slouched" if active else "upright", active)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)

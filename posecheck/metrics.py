@@ -98,6 +98,81 @@ def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return float(min(values))
 
 
+def _legs_seen(pose: Pose, ctx: MetricContext) -> list[str]:
+    """Sides whose hip and knee the model sees (ankles may be off-frame: it estimates them)."""
+    sides = [s for s in ("left", "right")
+             if min(pose.visibility[int(sided("hip", s))], pose.visibility[int(sided("knee", s))]) >= ctx.min_visibility]
+    if not sides:
+        ctx.visible(sided("hip", ctx.side), sided("knee", ctx.side))  # records what is missing
+    return sides
+
+
+@metric("hip_drop_ratio", "leg lengths")
+def hip_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """How far the hips have come down toward the feet, in leg lengths, from world
+    landmarks: 1 - (hip height above the lower ankle) / (hip-knee-ankle length). About
+    0 standing, 0.4-0.7 at the bottom of a squat. World landmarks are metric and centred
+    on the hips, so it reads the same from any side and at any distance. The lower ankle
+    is the foot on the floor (a knee drive lifts the other); the longer leg is the one
+    the model foreshortens least."""
+    if not _legs_seen(pose, ctx):
+        return None
+    w = pose.world_xyz.astype(np.float64)
+    lengths = [float(np.linalg.norm(w[int(k)] - w[int(h)]) + np.linalg.norm(w[int(a)] - w[int(k)]))
+               for h, k, a in (_leg("left"), _leg("right"))]
+    length = max(lengths)
+    if length < 1e-6:
+        return None
+    hip_y = (w[int(L.LEFT_HIP)][1] + w[int(L.RIGHT_HIP)][1]) / 2
+    floor_y = max(w[int(L.LEFT_ANKLE)][1], w[int(L.RIGHT_ANKLE)][1])  # y points down
+    return 1.0 - float(floor_y - hip_y) / length
+
+
+@metric("trunk_incline_deg", "deg")
+def trunk_incline_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Trunk (mid-hip -> mid-shoulder) from vertical in world coordinates, any view:
+    0 upright, 90 horizontal."""
+    if not (ctx.visible(L.LEFT_HIP, L.RIGHT_HIP) or ctx.visible(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
+        return None
+    w = pose.world_xyz.astype(np.float64)
+    shoulders = (w[int(L.LEFT_SHOULDER)] + w[int(L.RIGHT_SHOULDER)]) / 2
+    hips = (w[int(L.LEFT_HIP)] + w[int(L.RIGHT_HIP)]) / 2
+    return segment_inclination_deg(shoulders, hips)
+
+
+@metric("hinge_reach_deg", "deg")
+def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
+    """Trunk inclination (world, any view) while a hand reaches below the knees, else 0:
+    high when the trunk folds toward a bar, a bottle or a kettlebell on the floor (a hip
+    hinge), 0 whenever the hands stay at the chest, on the hips, forward or on a bar
+    across the back, however far the trunk leans."""
+    trunk = trunk_incline_deg(pose, ctx)
+    if trunk is None or not _legs_seen(pose, ctx):
+        return None
+    w = pose.world_xyz
+    knee_y = (w[int(L.LEFT_KNEE)][1] + w[int(L.RIGHT_KNEE)][1]) / 2
+    lowest_hand_y = max(w[int(L.LEFT_WRIST)][1], w[int(L.RIGHT_WRIST)][1])  # y points down
+    return trunk if lowest_hand_y > knee_y else 0.0
+
+
+@metric("stance_split_ratio", "leg lengths")
+def stance_split_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Front-to-back distance between the ankles, in leg lengths (world): near 0 with the
+    feet side by side, about 1 in a lunge. Front-to-back is across the hip line."""
+    if not _legs_seen(pose, ctx):
+        return None
+    w = pose.world_xyz.astype(np.float64)
+    across = w[int(L.LEFT_HIP)][[0, 2]] - w[int(L.RIGHT_HIP)][[0, 2]]
+    norm = float(np.linalg.norm(across))
+    if norm < 1e-6:
+        return None
+    forward = np.array([-across[1], across[0]]) / norm
+    split = abs(float(np.dot(w[int(L.LEFT_ANKLE)][[0, 2]] - w[int(L.RIGHT_ANKLE)][[0, 2]], forward)))
+    hip, knee, ankle = (w[int(j)] for j in _leg(ctx.side))
+    length = float(np.linalg.norm(knee - hip) + np.linalg.norm(ankle - knee))
+    return split / max(length, 1e-6)
+
+
 @metric("squat_depth_deg", "deg")
 def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Thigh angle below the vertical in the side view: 0 standing, 90 thigh parallel to

@@ -47,10 +47,46 @@ class ExerciseInfo(_Model):
     mode: Literal["reps", "posture"] = "reps"
 
 
+class MovementCondition(_Model):
+    """What makes the movement this exercise, checked at the rep's deepest point
+    (a squat keeps the feet side by side; a hinge folds the trunk instead)."""
+
+    metric: str
+    below: float | None = None
+    above: float | None = None
+    otherwise: str = Field(description="Why it was not counted, said to the user.")
+    evidence: str
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"'{v}' is not a known metric")
+        return v
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> MovementCondition:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("give exactly one of 'below' and 'above'")
+        return self
+
+    def holds_for(self, value: float) -> bool:
+        return value < self.below if self.below is not None else value > self.above
+
+
 class RepSpec(_Model):
     metric: PerViewName
     enter: PerView = Field(description="A rep starts when the metric rises above this.")
     exit: PerView = Field(description="...and ends when it falls back below this.")
+    baseline: Literal["absolute", "rest"] = Field(
+        "absolute", description="rest: enter/exit are offsets from the lowest value of the last "
+                                "`rest_window_s` outside a rep (the person's own resting level).")
+    rest_window_s: float = Field(10.0, gt=0)
+    views: list[Literal["side", "front", "back", "oblique"]] | None = Field(
+        None, description="Views in which reps are counted (default: the exercise's views).")
+    requires: list[MovementCondition] = Field(default_factory=list)
+    start_positions: list[Literal["standing", "sitting", "lying", "all_fours"]] | None = Field(
+        None, description="Body positions a rep may start from (seen within 3 s before it); None: any.")
     min_duration_s: float = 0.4
     max_duration_s: float = 15.0
     good_rep_cue: str = "Good rep"
@@ -133,6 +169,7 @@ class ExerciseSpec(_Model):
     @model_validator(mode="after")
     def _check(self) -> ExerciseSpec:
         names = [self.reps.metric] if self.reps else []
+        names += [c.metric for c in self.reps.requires] if self.reps else []
         if self.hold:
             names.append(self.hold.metric)
         for name in names:
@@ -151,6 +188,13 @@ class ExerciseSpec(_Model):
     @property
     def name(self) -> str:
         return self.exercise.name
+
+    @property
+    def count_views(self) -> list[str]:
+        """Views in which reps and holds are counted; faults keep their own views."""
+        if self.reps and self.reps.views:
+            return list(self.reps.views)
+        return list(self.exercise.views)
 
     def fault_codes(self) -> list[str]:
         return list(dict.fromkeys(f.code for f in self.faults))
