@@ -186,6 +186,8 @@ class Checker:
             self._faults.collect_baselines(value)
         if rep is not None and rep.rejected is not None:
             self._faults.reset()  # not this exercise: nothing in it is judged
+            if self._hold is not None:
+                self._hold.discard()
         else:
             self._faults.step(t, view, phase, value)
             if view not in self._form_views and phase != "rest":
@@ -193,7 +195,10 @@ class Checker:
                 self._emit_all([event] if event else [], new_events)
         if exercising:
             self._faults.track_rep(rep, value)
-        self._emit_cue(t, new_events)
+        # Inside a rep, a cue waits until the rep has turned at its deepest point and
+        # still looks like the exercise: no "chest up" for someone picking up a bottle.
+        if not exercising or self._reps.past_deepest_point or in_hold:
+            self._emit_cue(t, new_events)
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
 

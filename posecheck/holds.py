@@ -45,6 +45,10 @@ class HoldTimer:
                           f"{h.good_s:.0f} s: target reached, hold up to {self.spec.target_s[1]:.0f} s", 1)]
         return []
 
+    def discard(self) -> None:
+        """The movement turned out not to be this exercise: the hold is not kept."""
+        self.current = None
+
     def end(self, t: float, side_name) -> list[Event]:
         h, self.current = self.current, None
         if h is None or h.last_s - h.start_s < self.spec.min_duration_s:

@@ -98,6 +98,11 @@ def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return float(min(values))
 
 
+# Below this visibility the model is guessing where the feet are; above it they are in
+# view, even if partly hidden by a plate or a band (the barbell clips read 0.4-0.9).
+FEET_SEEN = 0.3
+
+
 def _legs_seen(pose: Pose, ctx: MetricContext) -> list[str]:
     """Sides whose hip and knee the model sees (ankles may be off-frame: it estimates them)."""
     sides = [s for s in ("left", "right")
@@ -116,6 +121,11 @@ def hip_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     is the foot on the floor (a knee drive lifts the other); the longer leg is the one
     the model foreshortens least."""
     if not _legs_seen(pose, ctx):
+        return None
+    # The feet are the floor this is measured from: at least one must be seen (a person
+    # walking into view from the bottom edge has guessed feet).
+    if max(pose.visibility[int(L.LEFT_ANKLE)], pose.visibility[int(L.RIGHT_ANKLE)]) < FEET_SEEN:
+        ctx.missing.update({"left_ankle", "right_ankle"})
         return None
     w = pose.world_xyz.astype(np.float64)
     lengths = [float(np.linalg.norm(w[int(k)] - w[int(h)]) + np.linalg.norm(w[int(a)] - w[int(k)]))

@@ -57,6 +57,16 @@ class RepDetector:
         rest = self.rest_level()
         return rest + for_view(self.spec.enter, view), rest + for_view(self.spec.exit, view)
 
+    @property
+    def past_deepest_point(self) -> bool:
+        """The rep under way has turned back from its deepest point (by half the
+        enter-exit hysteresis), so what it is can be judged."""
+        if self.current is None or self._last is None:
+            return False
+        _, view, value = self._last
+        margin = (for_view(self.spec.enter, view) - for_view(self.spec.exit, view)) / 2
+        return value < self.current.peak - margin
+
     def update(self, t: float, view: str, value: float,
                peak_check: Callable[[], MovementCondition | None] | None = None,
                side: str | None = None, may_start: bool = True) -> str | None:
@@ -70,9 +80,10 @@ class RepDetector:
             self._remember_rest(t, value)
             if value <= exit_:
                 self._below_exit_s = t
-            if value > enter and may_start:
-                # A clip that opens mid-movement has seen no rest yet: the rep starts now.
-                self.current = rep = RepInProgress(start_s=self._below_exit_s if self._below_exit_s is not None else t)
+            started_at_rest = self._below_exit_s is not None and (
+                self.spec.start_at_most is None or self.rest_level() <= self.spec.start_at_most)
+            if value > enter and may_start and started_at_rest:
+                self.current = rep = RepInProgress(start_s=self._below_exit_s)
             else:
                 return None
         if value > rep.peak:

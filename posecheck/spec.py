@@ -82,6 +82,9 @@ class RepSpec(_Model):
         "absolute", description="rest: enter/exit are offsets from the lowest value of the last "
                                 "`rest_window_s` outside a rep (the person's own resting level).")
     rest_window_s: float = Field(10.0, gt=0)
+    start_at_most: float | None = Field(
+        None, description="With baseline = rest: a rep may start only when the rest level is at most this "
+                          "(the person was seen in the start position, e.g. standing).")
     views: list[Literal["side", "front", "back", "oblique"]] | None = Field(
         None, description="Views in which reps are counted (default: the exercise's views).")
     requires: list[MovementCondition] = Field(default_factory=list)
