@@ -59,12 +59,12 @@ class RepDetector:
 
     @property
     def past_deepest_point(self) -> bool:
-        """The rep under way has turned back from its deepest point (by half the
-        enter-exit hysteresis), so what it is can be judged."""
+        """The rep under way has come back from its deepest point by the enter-exit
+        hysteresis (clearly on its way back, not a wobble), so what it is can be judged."""
         if self.current is None or self._last is None:
             return False
         _, view, value = self._last
-        margin = (for_view(self.spec.enter, view) - for_view(self.spec.exit, view)) / 2
+        margin = for_view(self.spec.enter, view) - for_view(self.spec.exit, view)
         return value < self.current.peak - margin
 
     def update(self, t: float, view: str, value: float,
