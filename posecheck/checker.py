@@ -97,6 +97,8 @@ class Checker:
                  posture_min_state_s: float = 0.5, label_window_s: float = 1.0, gap_tolerance_s: float = 1.0) -> None:
         self.spec = spec
         self.profile = profile or Profile()
+        self.cue_repeat_s = cue_repeat_s
+        self.cue_gap_s = cue_gap_s
         # A dropout shorter than this (tracking lost for a few frames, a hand or foot
         # leaving the frame) does not end a rep or a hold: people do not stop mid-rep.
         self.gap_tolerance_s = gap_tolerance_s
@@ -290,7 +292,8 @@ class Checker:
                     return cond
             return None
 
-        outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"), may_start=may_start)
+        outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"),
+                                  may_start=may_start)
         if outcome == "finished":
             self._record_rep(t, view, new_events)
         return detector.current

@@ -71,8 +71,9 @@ class RepDetector:
                peak_check: Callable[[], MovementCondition | None] | None = None,
                side: str | None = None, may_start: bool = True) -> str | None:
         """One frame. `peak_check` is called at each new deepest point and returns the
-        condition the movement fails there, or None. With `may_start` False the frame
-        only counts toward the rest level."""
+        condition the movement fails there (one it cannot judge there, a limb out of
+        view, does not fail it), or None. With `may_start` False the frame only counts
+        toward the rest level."""
         self._last = (t, view, value)
         enter, exit_ = self.thresholds(view)
         rep = self.current

@@ -317,7 +317,7 @@ def sitting_spans(spans: list[tuple[float, float, float]]) -> list:
 SAMPLES = {
     "squat_good_side": lambda: Scenario(squat_reps(3), view="side_left", noise_px=1.5),
     "squat_forward_lean_side": lambda: Scenario(squat_reps(3, extra_lean_deg=45), view="side_right", noise_px=1.5),
-    "squat_heels_lifting_side": lambda: Scenario(squat_reps(3, heel_lift_m=0.07), view="side_left", noise_px=1.0),
+    "squat_heels_lifting_side": lambda: Scenario(squat_reps(3, heel_lift_m=0.10), view="side_left", noise_px=1.0),
     "squat_shallow_side": lambda: Scenario(squat_reps(3, depth_deg=50), view="side_left", noise_px=1.5),
     "squat_knee_valgus_front": lambda: Scenario(squat_reps(3, knee_in_m=0.12), view="front", noise_px=1.5),
     "glute_bridge_good": lambda: Scenario(bridge_reps(3), view="side_left", noise_px=1.5),

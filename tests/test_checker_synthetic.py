@@ -35,7 +35,7 @@ CASES = [
     ("shallow-squat", Scenario(squat_reps(3, depth_deg=50), view="side_left"), "squat", 3, {"shallow_depth"}),
     ("forward-lean", Scenario(squat_reps(2, extra_lean_deg=45), view="side_right"), "squat", 2,
      {"excessive_forward_lean"}),
-    ("heels-lifting", Scenario(squat_reps(2, heel_lift_m=0.07), view="side_left"), "squat", 2, {"heels_lifting"}),
+    ("heels-lifting", Scenario(squat_reps(2, heel_lift_m=0.10), view="side_left"), "squat", 2, {"heels_lifting"}),
     ("knee-valgus-front", Scenario(squat_reps(2, knee_in_m=0.12), view="front"), "squat", 2, {"knee_valgus"}),
     ("good-bridge", Scenario(bridge_reps(3), view="side_left", noise_px=1.5), "glute_bridge", 3, set()),
     ("low-bridge", Scenario(bridge_reps(2, top_angle_deg=157), view="side_right"), "glute_bridge", 2,
@@ -83,7 +83,7 @@ def test_calibrated_depth_is_the_target():
 
 def test_going_past_calibrated_depth_with_heels_up_advises_stopping_or_elevating():
     profile = Profile(values={"squat.depth_deg": 70.0})
-    checker, _ = check(Scenario(squat_reps(2, depth_deg=100, heel_lift_m=0.07), view="side_left"), "squat", profile)
+    checker, _ = check(Scenario(squat_reps(2, depth_deg=100, heel_lift_m=0.10), view="side_left"), "squat", profile)
     assert "beyond_mobility" in cued(checker)
     assert all(rep.faults == ["beyond_mobility"] for rep in checker.reps)
     message = next(e.message for e in checker.events if e.code == "beyond_mobility")
@@ -103,7 +103,7 @@ def test_jitter_does_not_add_reps():
 
 def test_hidden_feet_get_a_view_cue_not_a_heel_fault():
     feet = (L.LEFT_HEEL, L.RIGHT_HEEL, L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX, L.LEFT_ANKLE, L.RIGHT_ANKLE)
-    scenario = Scenario(squat_reps(3, heel_lift_m=0.07), view="side_left", hidden=((0.0, 60.0, feet),))
+    scenario = Scenario(squat_reps(3, heel_lift_m=0.10), view="side_left", hidden=((0.0, 60.0, feet),))
     checker, results = check(scenario, "squat")
     assert "heels_lifting" not in cued(checker)
     assert not any(r.judged for r in results) or all("heel_rise_ratio" not in r.metrics for r in results)
@@ -140,7 +140,7 @@ def test_same_cue_is_not_repeated_within_its_cooldown():
 
 
 def test_only_one_corrective_cue_at_a_time():
-    checker, _ = check(Scenario(squat_reps(2, extra_lean_deg=45, heel_lift_m=0.07), view="side_left"), "squat")
+    checker, _ = check(Scenario(squat_reps(2, extra_lean_deg=45, heel_lift_m=0.10), view="side_left"), "squat")
     cue_times = sorted(e.t_s for e in checker.events if e.kind == "cue")
     assert all(b - a >= checker.cue_gap_s for a, b in zip(cue_times, cue_times[1:]))
     first = next(e for e in checker.events if e.kind == "cue")
@@ -171,7 +171,7 @@ def test_low_leg_in_bird_dog_is_cued():
                          (6.0, hold(all_fours(lifted="left", leg_lift_deg=62, arm_lift_deg=85)))], view="side_left")
     checker, _ = check(scenario, "bird_dog")
     assert "leg_too_low" not in cued(checker)  # 62 deg: within the 40 deg tolerance
-    scenario = Scenario([(1.5, hold(all_fours())), (0.5, hold(all_fours(lifted="left", leg_lift_deg=70))),
+    scenario = Scenario([(1.5, hold(all_fours())), (0.5, hold(all_fours(lifted="left", leg_lift_deg=70, arm_lift_deg=85))),
                          (6.0, hold(all_fours(lifted="left", leg_lift_deg=48, arm_lift_deg=85)))], view="side_left")
     checker, _ = check(scenario, "bird_dog")
     assert "leg_too_low" in cued(checker)  # 48 deg: 42 deg below level, and the hold goes on
