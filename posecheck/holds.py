@@ -3,6 +3,7 @@ below `exit`; only time with no active fault counts toward the target."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .events import Event, HoldSummary
@@ -12,7 +13,7 @@ from .spec import HoldSpec
 @dataclass
 class HoldInProgress:
     start_s: float
-    side: str | None
+    sides: Counter = field(default_factory=Counter)  # frames per lifted side
     good_s: float = 0.0
     last_s: float = 0.0
     faults: list[str] = field(default_factory=list)
@@ -31,13 +32,15 @@ class HoldTimer:
         h = self.current
         if h is None:
             if value is not None and value >= self.spec.enter and may_start:
-                self.current = HoldInProgress(start_s=t, side=side, last_s=t)
+                self.current = HoldInProgress(start_s=t, last_s=t)
+                self.current.sides[side] += 1
             return []
         if value is None or value < self.spec.exit:
             return self.end(t, side_name)
         if not active_faults:
             h.good_s += dt
         h.last_s = t
+        h.sides[side] += 1  # the side is the one lifted most of the hold, not in its first frame
         h.faults += [code for code in active_faults if code not in h.faults]
         if not h.target_announced and h.good_s >= self.spec.target_s[0]:
             h.target_announced = True
@@ -54,7 +57,7 @@ class HoldTimer:
         if h is None or h.last_s - h.start_s < self.spec.min_duration_s:
             return []
         events = []
-        side = side_name(h.side)
+        side = side_name(h.sides.most_common(1)[0][0])
         summary = HoldSummary(start_s=h.start_s, end_s=h.last_s, side=side, good_s=h.good_s,
                               target_s=tuple(self.spec.target_s), faults=h.faults)
         if self.spec.alternate and self.spec.per_side and self.holds and self.holds[-1].side == side:
