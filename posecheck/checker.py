@@ -31,6 +31,7 @@ _HIDDEN_CUES = (
     ({"left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle"},
      "feet_hidden", "Step back so your feet are in view"),
     ({"left_knee", "right_knee", "left_hip", "right_hip"}, "knees_hidden", "Step back so your hips and knees are in view"),
+    ({"left_shoulder", "right_shoulder"}, "shoulders_hidden", "Move back so your shoulders are in view"),
     ({"left_ear", "right_ear", "nose"}, "head_hidden", "Make sure your head is in view"),
     ({"left_wrist", "right_wrist", "left_elbow", "right_elbow"}, "arms_hidden", "Keep your arms in view"),
 )
@@ -367,7 +368,17 @@ class Checker:
     def _posture_frame(self, t, view, position, ctx, value, metrics, new_events) -> FrameResult:
         if position != self.spec.exercise.position:
             return self._posture_not_sitting(t, view, position, metrics, new_events)
+        taking_baseline = self._faults.collect_session_baseline(t, view, value)
         judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.reference(f) is not None]
+        if taking_baseline and not judged_faults:
+            # The first seconds of an uncalibrated session are its reference: upright by definition.
+            self._judged(t)
+            self._say_once("session_baseline", f"Not calibrated in this {view} view: your posture in the first "
+                                                f"seconds is the reference (`posecheck calibrate sitting` sets your own)",
+                           t, new_events)
+            state = self._set_posture_state(t, "upright", [])
+            return FrameResult(t, True, view, position, True, "posture", _clean(metrics), (), new_events,
+                               posture_state=state)
         if not judged_faults:  # e.g. a front view before any front-view calibration
             return self._no_judgement(t, new_events, "needs_calibration",
                                       f"Calibrate in this {view} view first: `posecheck calibrate sitting`",
@@ -383,6 +394,10 @@ class Checker:
         state = self._set_posture_state(t, "slouched" if active else "upright", active)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)
+
+    def _say_once(self, code: str, message: str, t: float, new_events: list[Event]) -> None:
+        if not any(e.code == code for e in self.events):
+            self._emit(Event(t, "info", code, message, 1), new_events)
 
     def _set_posture_state(self, t: float, state: str, faults: list[str]) -> str:
         return self._timeline.update(t, state, faults)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class FaultTracker:
         self._cues = cues
         self._states = [_FaultState(f) for f in spec.faults]
         self._baselines: dict[str, deque] = {}
+        self._session: dict[str, _SessionBaseline] = {}
         self.active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
 
     @property
@@ -45,9 +46,30 @@ class FaultTracker:
             values = self._baselines.get(f.metric)
             return float(np.median(values)) if values and len(values) >= 5 else None
         value = self.profile.get(f.reference.split(":", 1)[1])
+        if value is None and f.session_baseline_s is not None:
+            taken = self._session.get(_session_key(f))
+            return taken.value if taken is not None and taken.done(f.session_baseline_s) else None
         if value is None:
             return None if f.requires_reference else f.default_reference
         return value
+
+    def collect_session_baseline(self, t: float, view: str, value: ValueFn) -> bool:
+        """Take this session's reference for uncalibrated faults that allow one
+        (`session_baseline_s`); True while one is still being taken in this view."""
+        taking = False
+        for fs in self._states:
+            f = fs.spec
+            if view not in f.views or f.session_baseline_s is None or f.reference is None \
+                    or self.profile.get(f.reference.split(":", 1)[1]) is not None:
+                continue
+            taken = self._session.setdefault(_session_key(f), _SessionBaseline())
+            if taken.done(f.session_baseline_s):
+                continue
+            v = value(f.metric)
+            if v is not None:
+                taken.add(t, v)
+            taking = taking or not taken.done(f.session_baseline_s)
+        return taking
 
     def collect_baselines(self, value: ValueFn) -> None:
         """At rest: the person's own resting values for `reference = "baseline"` faults."""
@@ -134,3 +156,28 @@ class FaultTracker:
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
         self._cues.queue(f.code, f.severity, message, t, keep_s)
+
+
+@dataclass
+class _SessionBaseline:
+    """The first seconds of a session, taken as the person's reference posture."""
+
+    first_s: float | None = None
+    last_s: float | None = None
+    values: list[float] = field(default_factory=list)
+
+    def add(self, t: float, v: float) -> None:
+        self.first_s = t if self.first_s is None else self.first_s
+        self.last_s = t
+        self.values.append(v)
+
+    def done(self, seconds: float) -> bool:
+        return self.first_s is not None and self.last_s - self.first_s >= seconds and len(self.values) >= 3
+
+    @property
+    def value(self) -> float:
+        return float(np.median(self.values))
+
+
+def _session_key(f: FaultSpec) -> str:
+    return f"{f.metric}@{','.join(f.views)}"

@@ -40,6 +40,17 @@ class MetricContext:
                 ok = False
         return ok
 
+    def in_frame(self, *landmarks: L, margin: float = 0.05) -> bool:
+        """Visible and at least `margin` (share of the frame) inside its edges: a landmark
+        on the edge is half out of the picture and its position is a guess."""
+        ok = self.visible(*landmarks)
+        for lm in landmarks:
+            x, y = self.pose.xyz_norm[int(lm)][:2]
+            if not (margin <= x <= 1 - margin and margin <= y <= 1 - margin):
+                self.missing.add(lm.name.lower())
+                ok = False
+        return ok
+
     def xy(self, lm: L) -> np.ndarray:
         return self.pose.xy_px[int(lm)]
 
@@ -359,8 +370,9 @@ def trunk_length_ratio(pose: Pose, ctx: MetricContext) -> float | None:
 @metric("neck_drop_ratio", "ratio")
 def neck_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     """Front view: vertical ear-to-shoulder distance over shoulder width; drops when the
-    head pokes forward and down or the shoulders hunch (compare with baseline)."""
-    if not ctx.visible(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+    head pokes forward and down or the shoulders hunch (compare with baseline). The
+    shoulders must be inside the picture, not on its edge."""
+    if not ctx.in_frame(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
         return None
     ears = (ctx.xy(L.LEFT_EAR) + ctx.xy(L.RIGHT_EAR)) / 2
     shoulders = (ctx.xy(L.LEFT_SHOULDER) + ctx.xy(L.RIGHT_SHOULDER)) / 2
@@ -372,7 +384,7 @@ def neck_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
 def head_size_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     """Front view: ear-to-ear distance over shoulder width; grows as the head comes
     toward the screen and as the shoulders roll in (compare with baseline)."""
-    if not ctx.visible(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
+    if not ctx.in_frame(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
         return None
     head = float(np.linalg.norm(ctx.xy(L.LEFT_EAR) - ctx.xy(L.RIGHT_EAR)))
     width = float(np.linalg.norm(ctx.xy(L.LEFT_SHOULDER) - ctx.xy(L.RIGHT_SHOULDER)))

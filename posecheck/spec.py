@@ -120,6 +120,10 @@ class FaultSpec(_Model):
     reference: str | None = Field(None, description="'profile:<key>' or 'baseline'; thresholds are offsets from it")
     default_reference: float | None = None
     requires_reference: bool = False
+    session_baseline_s: float | None = Field(
+        None, gt=0, description="Without a calibrated profile value: the median over the first this-many "
+                                "seconds judged in this session is the reference (judged as the baseline, "
+                                "so 'upright' while it is taken).")
     min_duration_s: float = 0.25
     severity: int = Field(2, ge=1, le=3)
     cue: str

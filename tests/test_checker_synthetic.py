@@ -203,9 +203,19 @@ def test_no_posture_verdict_while_standing():
     assert [s.state for s in checker.posture] == ["upright", "not_sitting"]
 
 
-def test_front_webcam_without_calibration_asks_for_it_instead_of_guessing():
-    checker, results = check(Scenario([(4, hold(sitting(shoulder_ahead_deg=20, head_forward_deg=60)))],
+def test_front_webcam_without_calibration_judges_change_from_the_first_seconds_and_says_so():
+    scenario = Scenario([(4, hold(sitting())), (5, hold(sitting(shoulder_ahead_deg=20, head_forward_deg=60)))],
+                        view="front")
+    checker, results = check(scenario, "sitting_posture")
+    assert any(e.code == "session_baseline" for e in checker.events)
+    assert all(r.posture_state == "upright" for r in results if r.t_s < 3.5)
+    assert [s.state for s in checker.posture] == ["upright", "slouched"]
+
+
+def test_front_webcam_slouched_from_the_start_has_nothing_to_compare_with():
+    checker, results = check(Scenario([(6, hold(sitting(shoulder_ahead_deg=20, head_forward_deg=60)))],
                                       view="front"), "sitting_posture")
-    assert not cued(checker)
-    assert all(r.posture_state == "not_visible" for r in results)
-    assert any(e.code == "needs_calibration" for e in checker.events)
+    assert not cued(checker)  # the reference is how they sat: no change, no cue
+    assert any(e.code == "session_baseline" for e in checker.events)
+
+
