@@ -194,7 +194,7 @@ class Checker:
         else:
             self._faults.step(t, view, phase, value)
             if view not in self._form_views and phase != "rest":
-                event = self._form_advice.update(t, "form_not_judged", self._wrong_view_cue(view, counting=True))
+                event = self._form_advice.update(t, "form_not_judged", self._wrong_view_cue(view, counting=view))
                 self._emit_all([event] if event else [], new_events)
         if exercising:
             self._faults.track_rep(rep, value)
@@ -223,13 +223,18 @@ class Checker:
 
     # --- gating and view guidance ---------------------------------------------------------
 
-    def _wrong_view_cue(self, view: str, counting: bool = False) -> str:
+    def _wrong_view_cue(self, view: str, counting: str | None = None) -> str:
         cues = self.spec.view_cues
         if view in ("oblique", "unknown"):
             message = cues.get("oblique", cues.get("wrong_view", "Adjust the camera so your whole body is in view"))
         else:
             message = cues.get(f"from_{view}", cues.get("wrong_view", "Adjust the camera"))
-        return f"{message}: from here reps are counted but form is not judged" if counting else message
+        if counting is None:
+            return message
+        judged = sorted({f.code.replace("_", " ") for f in self.spec.faults if counting in f.views})
+        if judged:
+            return f"{message}: from here reps are counted but only {', '.join(judged)} can be judged"
+        return f"{message}: from here reps are counted but form is not judged"
 
     def _hidden_cue(self, missing: set[str]) -> tuple[str, str]:
         for names, code, message in _HIDDEN_CUES:

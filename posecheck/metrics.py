@@ -231,7 +231,9 @@ def trunk_shin_gap_deg(pose: Pose, ctx: MetricContext) -> float | None:
 def heel_rise_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     """Height of the heel above the toes, in foot lengths (compare with standing)."""
     heel, toe = sided("heel", ctx.side), sided("foot_index", ctx.side)
-    if not ctx.visible(heel, toe, sided("ankle", ctx.side)):
+    # A foot on the frame's edge is partly cut off and its landmarks are guessed (a
+    # tight crop read a 0.6 foot-length "rise" with flat heels).
+    if not ctx.in_frame(heel, toe, sided("ankle", ctx.side)):
         return None
     h, t = ctx.xy(heel), ctx.xy(toe)
     foot = float(np.linalg.norm(h - t))

@@ -41,7 +41,7 @@ class ExerciseInfo(_Model):
     title: str
     summary: str
     camera: str = Field(description="How to place the camera, shown before the set.")
-    views: list[Literal["side", "front", "back"]]
+    views: list[Literal["side", "front", "back", "oblique"]]
     position: Literal["standing", "sitting", "lying", "all_fours"]
     min_visibility: float = Field(0.5, ge=0, le=1)
     mode: Literal["reps", "posture"] = "reps"
@@ -109,7 +109,7 @@ class HoldSpec(_Model):
 class FaultSpec(_Model):
     code: str
     metric: str
-    views: list[Literal["side", "front", "back"]]
+    views: list[Literal["side", "front", "back", "oblique"]]
     during: Literal["rep", "active", "always"] = Field(
         description="rep: judged once per rep from `aggregate` over the rep; active: "
                     "continuously while in a rep or hold; always: whenever in position.")
