@@ -24,6 +24,7 @@ from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .reps import RepDetector, RepInProgress
 from .spec import ExerciseSpec, MovementCondition, for_view
+from .tracking import SwitchDetector
 from .types import PoseFrame
 
 # Which landmarks, when hidden, call for which request to the user.
@@ -125,6 +126,7 @@ class Checker:
         self._last_judged_t: float | None = None
         self._timeline = PostureTimeline(posture_min_state_s)
         self._motion = MotionDetector()
+        self._switch = SwitchDetector()
         self.reps: list[RepSummary] = []
         self.events: list[Event] = []
         self._announce_calibration()
@@ -149,6 +151,15 @@ class Checker:
             return self._no_judgement(t, new_events, "no_person", "Step into the camera's view",
                                       view="unknown", position="unknown", has_pose=False)
 
+        if self._switch.switched(t, pose):
+            # Another person, or a cut: what was under way belongs to someone else.
+            if self._reps is not None:
+                self._reps.reset()
+            if self._hold is not None:
+                self._hold.discard()
+            self._faults.reset()
+            self._say_every("tracking_switched", "Tracking jumped to someone else (or the video cut): "
+                                                 "keep only yourself in view", t, new_events, every_s=10.0)
         view = self._view.update(t, classify_view(pose).family)
         position = self._position.update(t, classify_position(pose).value)
         side = self._side.update(t, near_side(pose))
@@ -401,7 +412,11 @@ class Checker:
                            posture_state=state)
 
     def _say_once(self, code: str, message: str, t: float, new_events: list[Event]) -> None:
-        if not any(e.code == code for e in self.events):
+        self._say_every(code, message, t, new_events, every_s=float("inf"))
+
+    def _say_every(self, code: str, message: str, t: float, new_events: list[Event], *, every_s: float) -> None:
+        said = [e.t_s for e in self.events if e.code == code]
+        if not said or t - said[-1] >= every_s:
             self._emit(Event(t, "info", code, message, 1), new_events)
 
     def _set_posture_state(self, t: float, state: str, faults: list[str]) -> str:

@@ -121,6 +121,11 @@ class RepDetector:
         self.current = None
         self._below_exit_s = None
 
+    def reset(self) -> None:
+        """A different person: forget the rep under way and the rest level."""
+        self.abort()
+        self._rest.clear()
+
     def _remember_rest(self, t: float, value: float) -> None:
         if self.spec.baseline == "absolute":
             return
