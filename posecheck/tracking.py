@@ -1,9 +1,15 @@
 """Who is being tracked: the pose model follows one person, and when someone else comes
-closer, or the video cuts to another shot, it jumps to them without saying so. A jump
-of the hips by more than a torso length, or of the torso's size by more than 40%,
-between frames a moment apart is no human movement: it is a different person or a cut."""
+closer, or the video cuts to another shot, it jumps to them without saying so. Within
+a third of a second a person's hips move at most ~0.4 m (the drop of the fastest
+squat), under one torso length: a jump of 1.5 torso lengths is another person or a
+cut. The torso is its longest in the window (leaning forward shortens it on screen).
+The window spans a few frames because the model and the smoother spread a jump over
+them. (Size changes are no test: a squat leaning toward the camera changes the torso's
+size on screen by as much as a cut between two people of a similar build.)"""
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -11,26 +17,26 @@ from .geometry import torso_length_px
 from .landmarks import Landmark as L
 from .types import Pose
 
-MAX_GAP_S = 0.25  # only compare frames this close: after a longer gap anyone may have moved
-MAX_SHIFT_TORSOS = 1.0
-MAX_SCALE_CHANGE = 0.4
+WINDOW_S = 0.3
+MAX_SHIFT_TORSOS = 1.5
 
 
 class SwitchDetector:
     def __init__(self) -> None:
-        self._last: tuple[float, np.ndarray, float] | None = None
+        self._recent: deque[tuple[float, np.ndarray, float]] = deque()
 
     def switched(self, t: float, pose: Pose | None) -> bool:
-        """True when this pose is not the person of the previous frame."""
+        """True when this pose is not the person of a moment ago."""
         if pose is None:
             return False
         xy = pose.xy_px
         hips = (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2
         torso = max(torso_length_px(pose), 1.0)
-        last, self._last = self._last, (t, hips, torso)
-        if last is None or t - last[0] > MAX_GAP_S:
-            return False
-        _, hips0, torso0 = last
-        shift = float(np.linalg.norm(hips - hips0)) / max(torso0, 1.0)
-        scale = abs(torso - torso0) / max(torso0, 1.0)
-        return shift > MAX_SHIFT_TORSOS or scale > MAX_SCALE_CHANGE
+        while self._recent and t - self._recent[0][0] > WINDOW_S:
+            self._recent.popleft()
+        scale = max([torso] + [t0 for _, _, t0 in self._recent])
+        jump = any(float(np.linalg.norm(hips - h0)) / scale > MAX_SHIFT_TORSOS for _, h0, _ in self._recent)
+        if jump:
+            self._recent.clear()  # the new person is the reference from now on
+        self._recent.append((t, hips, torso))
+        return jump
