@@ -24,16 +24,16 @@ def _cued(report) -> set[str]:
     return {e["code"] for e in report["events"] if e["kind"] == "cue"}
 
 
-def test_labelled_rep_counts(labels, recordings):
-    for name, label in labels.items():
+def test_labelled_rep_counts(core_labels, recordings):
+    for name, label in core_labels.items():
         if "reps" not in label:
             continue
         report, _ = _analyze(recordings, name, label)
         assert report["summary"]["rep_count"] == label["reps"], name
 
 
-def test_rep_bottoms_are_where_the_labels_put_them(labels, recordings):
-    for name, label in labels.items():
+def test_rep_bottoms_are_where_the_labels_put_them(core_labels, recordings):
+    for name, label in core_labels.items():
         if "rep_bottoms_s" not in label:
             continue
         report, _ = _analyze(recordings, name, label)
@@ -41,8 +41,8 @@ def test_rep_bottoms_are_where_the_labels_put_them(labels, recordings):
             assert abs(rep["bottom_s"] - bottom) <= 0.7, (name, rep["bottom_s"], bottom)
 
 
-def test_hold_windows_are_found(labels, recordings):
-    for name, label in labels.items():
+def test_hold_windows_are_found(core_labels, recordings):
+    for name, label in core_labels.items():
         windows = label.get("top_holds_s") or label.get("holds_s")
         if not windows:
             continue
@@ -56,8 +56,8 @@ def test_hold_windows_are_found(labels, recordings):
                 assert hold["side"] == window["side"], name
 
 
-def test_labelled_faults_are_cued_and_clean_clips_get_none(labels, recordings):
-    for name, label in labels.items():
+def test_labelled_faults_are_cued_and_clean_clips_get_none(core_labels, recordings):
+    for name, label in core_labels.items():
         if label["exercise"] == "sitting_posture":
             continue
         report, _ = _analyze(recordings, name, label)
@@ -79,8 +79,8 @@ def _agreement(label, results) -> float:
 
 
 @pytest.mark.parametrize("clip", ["sitting_side_slouch.mp4", "sitting_side_catcow.mp4"])
-def test_sitting_windows_match_the_labels(labels, recordings, clip):
-    label = labels[clip]
+def test_sitting_windows_match_the_labels(core_labels, recordings, clip):
+    label = core_labels[clip]
     report, results = _analyze(recordings, clip, label)
     assert _agreement(label, results) >= 0.9
     assert "forward_head" in _cued(report)
@@ -88,8 +88,8 @@ def test_sitting_windows_match_the_labels(labels, recordings, clip):
 
 
 @pytest.mark.parametrize("clip", ["sitting_side_slouch.mp4", "sitting_side_catcow.mp4"])
-def test_sitting_calibrated_on_an_upright_window_cues_both_labelled_faults(labels, recordings, clip):
-    label = labels[clip]
+def test_sitting_calibrated_on_an_upright_window_cues_both_labelled_faults(core_labels, recordings, clip):
+    label = core_labels[clip]
     spec = get_spec("sitting_posture")
     upright = next(s for s in label["segments"] if s["state"] == "upright")
     profile = Profile()

@@ -24,15 +24,15 @@ def _smoothed(recording):
         return list(stream)
 
 
-def test_person_found_in_95_percent_of_frames(labels, recordings):
-    for name in labels:
+def test_person_found_in_95_percent_of_frames(core_labels, recordings):
+    for name in core_labels:
         frames = _smoothed(recordings[name])
         found = sum(pf.pose is not None for pf in frames) / len(frames)
         assert found >= 0.95, f"{name}: person found in {found:.0%} of frames"
 
 
-def test_view_classifier_gives_the_labelled_view(labels, recordings):
-    for name, label in labels.items():
+def test_view_classifier_gives_the_labelled_view(core_labels, recordings):
+    for name, label in core_labels.items():
         views = Counter(classify_view(pf.pose).family for pf in _smoothed(recordings[name]) if pf.pose)
         share = views[label["view"]] / sum(views.values())
         assert share >= 0.85, f"{name}: labelled {label['view']}, classified {dict(views)}"
@@ -42,8 +42,8 @@ def _in_segments(t_s: float, segments) -> bool:
     return any(seg["from"] <= t_s <= seg["to"] for seg in segments)
 
 
-def test_body_position_matches_the_exercise(labels, recordings):
-    for name, label in labels.items():
+def test_body_position_matches_the_exercise(core_labels, recordings):
+    for name, label in core_labels.items():
         frames = [pf for pf in _smoothed(recordings[name]) if pf.pose is not None]
         exercise = label["exercise"]
         if exercise == "sitting_posture":
@@ -63,9 +63,9 @@ def test_body_position_matches_the_exercise(labels, recordings):
         assert share >= 0.9, f"{name}: expected {expected}, got {dict(positions)}"
 
 
-def test_standing_up_and_walking_away_is_not_sitting(labels, recordings):
+def test_standing_up_and_walking_away_is_not_sitting(core_labels, recordings):
     """sitting_side_slouch.mp4 ends with the person getting up and walking to the camera."""
-    label = labels["sitting_side_slouch.mp4"]
+    label = core_labels["sitting_side_slouch.mp4"]
     window = next(s for s in label["segments"] if s["state"] == "not_sitting")
     frames = [pf for pf in _smoothed(recordings["sitting_side_slouch.mp4"])
               if pf.pose is not None and window["from"] + 0.5 <= pf.timestamp_ms / 1000 <= window["to"]]

@@ -1,0 +1,183 @@
+"""`posecheck validate`: the agreement report on the whole shared labelled set (real
+model, real clips, the real command), its goals, resumability and bad inputs; and the
+scoring rules on hand-made runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from posecheck.validation.labels import ClipLabel, HoldWindow, Segment
+from posecheck.validation.scoring import CheckerRun, match_holds, score_clip, sitting_time, summarise
+
+from .conftest import CACHE, VIDEOS, needs_shared, run_cli
+
+
+# --- scoring rules ---------------------------------------------------------------------------
+
+def test_any_acceptable_count_is_exact_and_the_error_is_to_the_nearest():
+    label = ClipLabel(exercise="squat", reps=9, reps_ok=[9, 10])
+    run = CheckerRun("squat", reps=[{"faults": []}] * 10, holds=[], events=[], posture=[],
+                     frames_total=10, frames_judged=10)
+    assert score_clip("a", label, run, counts_reps=True).rep_error == 0
+    run.reps = [{"faults": []}] * 12
+    assert score_clip("a", label, run, counts_reps=True).rep_error == 2
+
+
+def test_unsure_faults_are_neither_credited_nor_charged():
+    label = ClipLabel(exercise="squat", reps=1, faults=[{"kind": "shallow_depth", "notes": "unsure: close call"}])
+    cued = CheckerRun("squat", reps=[{"faults": ["shallow_depth"]}], holds=[], events=[], posture=[],
+                      frames_total=10, frames_judged=10)
+    silent = CheckerRun("squat", reps=[{"faults": []}], holds=[], events=[], posture=[],
+                        frames_total=10, frames_judged=10)
+    for run in (cued, silent):
+        summary = summarise([score_clip("a", label, run, counts_reps=True)])
+        assert summary.per_fault == {} and summary.fault_f1 == 1.0
+
+
+def test_fault_scores_count_true_and_false_positives_per_code():
+    labelled = ClipLabel(exercise="squat", reps=1, faults=["excessive_forward_lean"])
+    clean = ClipLabel(exercise="squat", reps=1, faults=[])
+    hit = CheckerRun("squat", reps=[], holds=[], events=[{"kind": "cue", "code": "excessive_forward_lean",
+                                                          "message": "", "t_s": 1.0}], posture=[],
+                     frames_total=10, frames_judged=10)
+    summary = summarise([score_clip("a", labelled, hit, counts_reps=False),
+                         score_clip("b", clean, hit, counts_reps=False)])
+    f = summary.per_fault["excessive_forward_lean"]
+    assert (f["tp"], f["fp"], f["fn"]) == (1, 1, 0)
+    assert summary.fault_precision == 0.5 and summary.fault_recall == 1.0
+
+
+def test_a_negative_is_silent_only_without_reps_holds_and_faults():
+    label = ClipLabel(exercise="other:plank", check_as=["glute_bridge"])
+    quiet = CheckerRun("glute_bridge", reps=[], holds=[], events=[{"kind": "info", "code": "nothing_counted",
+                                                                    "message": "No rep counted", "t_s": 9.0}],
+                       posture=[], frames_total=10, frames_judged=10)
+    held = CheckerRun("glute_bridge", reps=[], holds=[{"start_s": 0, "end_s": 9, "faults": []}], events=[],
+                      posture=[], frames_total=10, frames_judged=10)
+    assert score_clip("p", label, quiet, counts_reps=True).negative_silent is True
+    assert score_clip("p", label, held, counts_reps=True).negative_silent is False
+
+
+def test_a_run_that_counted_nothing_and_said_nothing_is_silent_without_a_reason():
+    label = ClipLabel(exercise="squat", reps=1)
+    mute = CheckerRun("squat", reps=[], holds=[], events=[], posture=[], frames_total=10, frames_judged=0)
+    told = CheckerRun("squat", reps=[], holds=[], events=[{"kind": "view", "code": "feet_hidden",
+                                                           "message": "Step back", "t_s": 1.0}],
+                      posture=[], frames_total=10, frames_judged=0)
+    assert score_clip("a", label, mute, counts_reps=True).silent_without_reason
+    assert not score_clip("a", label, told, counts_reps=True).silent_without_reason
+
+
+def test_a_hold_window_is_found_once_and_only_on_the_labelled_side():
+    windows = [HoldWindow(start=1.0, end=3.0, side="left leg + right arm"),
+               HoldWindow(start=5.0, end=7.0, side="right leg + left arm")]
+    holds = [{"start_s": 1.2, "end_s": 3.1, "side": "left leg + right arm"},
+             {"start_s": 5.0, "end_s": 7.0, "side": "left leg + right arm"}]
+    found, errors = match_holds(windows, holds)
+    assert found == 1 and errors == [pytest.approx(0.15)]
+
+
+def test_sitting_time_is_weighted_by_time_and_not_sitting_accepts_any_no_verdict_state():
+    segments = [Segment(**{"from": 0.0, "to": 2.0, "state": "upright"}),
+                Segment(**{"from": 2.0, "to": 4.0, "state": "not_sitting"})]
+    # each frame lasts until the next one (the last as long as the one before it)
+    frames = [(0.0, "upright"), (1.0, "slouched"), (2.5, "not_visible"), (3.0, "not_sitting"), (4.0, "upright")]
+    right, total = sitting_time(segments, frames)
+    assert total == pytest.approx(1.0 + 1.5 + 0.5 + 1.0 + 1.0)
+    assert right == pytest.approx(1.0 + 0.5 + 1.0)
+
+
+# --- the command on the shared set ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shared_validation(tmp_path_factory):
+    """The whole shared set through `posecheck validate`, with the goals the checker meets
+    today as flags: a change that loses any of them fails here."""
+    out = tmp_path_factory.mktemp("validation")
+    proc = run_cli("validate", str(VIDEOS / "labels.json"), "--out", str(out), "--cache", str(CACHE),
+                   "--workers", "2", "--min-reps-exact", "0.9", "--min-reps-within-one", "0.9",
+                   "--min-fault-f1", "0.85", "--min-sitting", "0.9", "--min-holds", "0.8",
+                   "--min-negatives-silent", "1.0", timeout=3000)
+    return out, proc
+
+
+@needs_shared
+@pytest.mark.slow
+def test_validate_on_the_shared_set_meets_its_goals(shared_validation):
+    out, proc = shared_validation
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    report = json.loads((out / "validation.json").read_text())
+    assert report["schema"] == "posecheck.validation" and not report["failed"]
+    summary = report["summary"]
+    assert summary["clips"] == 52 and summary["negatives"] >= 30
+    assert summary["silent_without_reason"] == []
+    assert all(g["met"] for g in report["goals"])
+    assert "PASS  fault F1 >= 85%" in proc.stdout
+
+
+@needs_shared
+@pytest.mark.slow
+def test_validation_page_is_self_contained_with_plots_and_a_row_per_run(shared_validation):
+    out, _ = shared_validation
+    page = (out / "validation.html").read_text()
+    report = json.loads((out / "validation.json").read_text())
+    assert page.count("data:image/png;base64,") >= 3
+    assert "http://" not in page and "https://" not in page
+    assert page.count("<tr class=") == len(report["clips"])
+
+
+@needs_shared
+@pytest.mark.slow
+def test_validate_exits_1_and_says_fail_when_a_goal_is_missed(shared_validation, tmp_path):
+    out, _ = shared_validation
+    proc = run_cli("validate", str(VIDEOS / "labels.json"), "--out", str(out), "--cache", str(CACHE),
+                   "--min-reps-exact", "1.0")
+    assert proc.returncode == 1
+    assert "FAIL  reps exact >= 100%" in proc.stdout
+
+
+@needs_shared
+@pytest.mark.slow
+def test_validate_again_reuses_every_result(shared_validation):
+    out, _ = shared_validation
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "clips").iterdir()}
+    proc = run_cli("validate", str(VIDEOS / "labels.json"), "--out", str(out), "--cache", str(CACHE))
+    assert proc.returncode == 0
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "clips").iterdir()} == before
+
+
+@needs_shared
+def test_a_missing_and_a_corrupt_clip_are_listed_and_the_others_scored(tmp_path):
+    root = tmp_path / "clips"
+    root.mkdir()
+    shutil.copy(VIDEOS / "squat_side_forward_lean.mp4", root / "lean.mp4")
+    (root / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 500)
+    labels = {"about": "test", "clips": {
+        "lean.mp4": {"exercise": "squat", "reps": 2, "faults": ["excessive_forward_lean"]},
+        "broken.mp4": {"exercise": "squat", "reps": 1},
+        "missing.mp4": {"exercise": "squat", "reps": 1}}}
+    (root / "labels.json").write_text(json.dumps(labels))
+    proc = run_cli("validate", str(root / "labels.json"), "--out", str(tmp_path / "out"), "--cache", str(CACHE))
+    assert proc.returncode == 1
+    report = json.loads((tmp_path / "out" / "validation.json").read_text())
+    assert {f["clip"] for f in report["failed"]} == {"broken.mp4", "missing.mp4"}
+    assert [c["clip"] for c in report["clips"]] == ["lean.mp4"] and report["clips"][0]["rep_error"] == 0
+    failed_lines = [line for line in proc.stderr.splitlines() if "failed:" in line]
+    assert len(failed_lines) == 2
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    ("{not json", "not a readable JSON label file"),
+    ('{"clips": {"a.mp4": {"reps": 2}}}', "clips.a.mp4.exercise"),
+    ('{"clips": {"a.mp4": {"exercise": "squat", "check_as": ["yoga"]}}}', "unknown checker 'yoga'"),
+])
+def test_a_bad_label_file_gets_one_line_and_exit_1(tmp_path, content, says):
+    path = tmp_path / "labels.json"
+    path.write_text(content)
+    proc = run_cli("validate", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "validation.json").exists()
