@@ -61,15 +61,17 @@ class _Majority:
         self.window_s = window_s
         self.share = share
         self.items: deque[tuple[float, str]] = deque()
+        self.counts: Counter = Counter()  # kept in step with `items`: no recount per frame
         self.value: str | None = None
 
     def update(self, t_s: float, label: str) -> str:
         self.items.append((t_s, label))
+        self.counts[label] += 1
         while t_s - self.items[0][0] > self.window_s:
-            self.items.popleft()
-        label, count = Counter(lbl for _, lbl in self.items).most_common(1)[0]
+            self.counts[self.items.popleft()[1]] -= 1
+        top, count = max(self.counts.items(), key=lambda kv: kv[1])
         if self.value is None or count / len(self.items) >= self.share:
-            self.value = label
+            self.value = top
         return self.value
 
 
@@ -327,6 +329,8 @@ class Checker:
                              metrics={f"max_{k}": v for k, v in rep.max_values.items()}
                              | {f"min_{k}": v for k, v in rep.min_values.items()})
         self.reps.append(summary)
+        if view not in self._form_views:  # e.g. from behind: say so at once, even in a one-rep clip
+            self._say_once("form_not_judged", self._wrong_view_cue(view, counting=view), t, new_events)
         if faults:
             names = ", ".join(c.replace("_", " ") for c in faults)
             self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}", 1), new_events)

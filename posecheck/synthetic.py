@@ -68,7 +68,7 @@ def body_to_pose(body: Body, *, view: str, t_ms: float, index: int, resolution_w
                  rng: np.random.Generator | None = None, noise_px: float = 0.0,
                  hidden: tuple[L, ...] = ()) -> Pose:
     """Project a body for a camera `view`: side_left / side_right (that side nearer the
-    camera) or front."""
+    camera), front or back."""
     flu = np.zeros((NUM_LANDMARKS, 3))
     for name, (lm_left, lm_right) in _NAMES.items():
         flu[int(lm_left)] = body.point(name, "left")
@@ -91,6 +91,8 @@ def body_to_pose(body: Body, *, view: str, t_ms: float, index: int, resolution_w
         world = np.stack([-f, -u, lat], axis=1)
     elif view == "front":  # facing the camera: the body's left is on image right
         world = np.stack([lat, -u, -f], axis=1)
+    elif view == "back":  # facing away: the body's left is on image left
+        world = np.stack([-lat, -u, f], axis=1)
     else:
         raise ValueError(f"unknown view {view}")
     hips = (world[int(L.LEFT_HIP)] + world[int(L.RIGHT_HIP)]) / 2

@@ -9,9 +9,8 @@ size on screen by as much as a cut between two people of a similar build.)"""
 
 from __future__ import annotations
 
+import math
 from collections import deque
-
-import numpy as np
 
 from .geometry import torso_length_px
 from .landmarks import Landmark as L
@@ -23,20 +22,20 @@ MAX_SHIFT_TORSOS = 1.5
 
 class SwitchDetector:
     def __init__(self) -> None:
-        self._recent: deque[tuple[float, np.ndarray, float]] = deque()
+        self._recent: deque[tuple[float, tuple[float, float], float]] = deque()
 
     def switched(self, t: float, pose: Pose | None) -> bool:
         """True when this pose is not the person of a moment ago."""
         if pose is None:
             return False
         xy = pose.xy_px
-        hips = (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2
+        hx, hy = (float(v) for v in (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2)
         torso = max(torso_length_px(pose), 1.0)
         while self._recent and t - self._recent[0][0] > WINDOW_S:
             self._recent.popleft()
         scale = max([torso] + [t0 for _, _, t0 in self._recent])
-        jump = any(float(np.linalg.norm(hips - h0)) / scale > MAX_SHIFT_TORSOS for _, h0, _ in self._recent)
+        jump = any(math.hypot(hx - x0, hy - y0) > MAX_SHIFT_TORSOS * scale for _, (x0, y0), _ in self._recent)
         if jump:
             self._recent.clear()  # the new person is the reference from now on
-        self._recent.append((t, hips, torso))
+        self._recent.append((t, (hx, hy), torso))
         return jump

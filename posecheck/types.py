@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -75,9 +76,10 @@ class Pose:
         if self.presence is None:
             object.__setattr__(self, "presence", np.ones(NUM_LANDMARKS, dtype=np.float32))
 
-    @property
+    @cached_property
     def xy_px(self) -> np.ndarray:
-        """(33, 2) pixel coordinates in the upright source resolution."""
+        """(33, 2) pixel coordinates in the upright source resolution (computed once: the
+        arrays are not changed after construction; `with_coords` makes a new Pose)."""
         w, h = self.resolution_wh
         return self.xyz_norm[:, :2] * np.array([w, h], dtype=np.float64)
 

@@ -3,6 +3,8 @@ good or a bad example next to the codes it must (and must not) produce."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from posecheck.analysis import run_checker
@@ -219,3 +221,58 @@ def test_front_webcam_slouched_from_the_start_has_nothing_to_compare_with():
     assert any(e.code == "session_baseline" for e in checker.events)
 
 
+
+
+# --- timing and framing that real footage brings --------------------------------------------
+
+def test_fast_rep_under_half_a_second_is_counted():
+    checker, _ = check(Scenario(squat_reps(3, rep_s=0.45, rest_s=0.4), view="side_left"), "squat")
+    assert len(checker.reps) == 3
+
+
+def test_very_slow_reps_and_a_long_pause_at_the_bottom_are_still_reps():
+    down = [(4.0, lambda p: standing_squat(95.0 * p)), (6.0, hold(standing_squat(95.0))),
+            (4.0, lambda p: standing_squat(95.0 * (1 - p))), (1.0, hold(standing_squat(0.0)))]
+    checker, _ = check(Scenario([(1.0, hold(standing_squat(0.0)))] + down * 2, view="side_left"), "squat")
+    assert len(checker.reps) == 2
+
+
+def test_continuous_reps_without_a_pause_at_the_top_are_each_counted():
+    checker, _ = check(Scenario(squat_reps(5, rep_s=1.6, rest_s=0.0), view="front"), "squat")
+    assert len(checker.reps) == 5
+
+
+def test_small_pulses_inside_a_held_squat_are_not_reps():
+    pulses = [(1.0, lambda p: standing_squat(60.0 + 15.0 * math.sin(math.pi * p) ** 2)) for _ in range(8)]
+    scenario = Scenario([(1.0, hold(standing_squat(0.0))), (1.0, lambda p: standing_squat(60.0 * p))] + pulses
+                        + [(1.0, lambda p: standing_squat(60.0 * (1 - p))), (1.0, hold(standing_squat(0.0)))],
+                        view="side_left")
+    checker, _ = check(scenario, "squat")
+    assert len(checker.reps) == 1  # the one descent and stand-up around the pulses
+
+
+def test_a_clip_that_starts_mid_rep_counts_only_the_reps_it_sees_whole():
+    segments = squat_reps(3)
+    first_duration, first_rep = segments[0]
+    scenario = Scenario([(first_duration / 2, lambda p: first_rep(0.5 + p / 2))] + segments[1:], view="side_left")
+    checker, _ = check(scenario, "squat")
+    assert len(checker.reps) == 2
+
+
+def test_a_dropout_of_a_few_frames_does_not_lose_the_rep():
+    checker, _ = check(Scenario(squat_reps(3), view="side_left", gaps=((1.0, 1.4), (4.2, 4.5))), "squat")
+    assert len(checker.reps) == 3
+
+
+def test_squats_from_behind_are_counted_and_the_user_told_form_is_not_judged():
+    checker, _ = check(Scenario(squat_reps(1, rep_s=1.2, rest_s=0.2), view="back"), "squat")
+    assert len(checker.reps) == 1
+    said = [e for e in checker.events if e.code == "form_not_judged"]
+    assert said and "reps are counted but form is not judged" in said[0].message
+    assert not cued(checker)
+
+
+def test_a_run_with_nothing_counted_says_why():
+    checker, _ = check(Scenario([(5, hold(standing_squat(0.0)))], view="side_left"), "squat")
+    reason = [e for e in checker.events if e.code == "nothing_counted"]
+    assert len(reason) == 1 and reason[0].message.startswith("No squat rep counted")

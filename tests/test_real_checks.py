@@ -148,3 +148,16 @@ def test_analyze_on_a_video_file_end_to_end(labels):
 
     proc = run_cli("analyze", str(clip_path("squat_side_forward_lean.mp4")), "-e", "squat", check=True)
     assert "reps: 2" in proc.stdout and "Chest up" in proc.stdout
+
+
+@pytest.mark.parametrize(("clip", "why"), [
+    ("corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/lungessu.mp4", "split front to back"),
+    ("corpus/jrplatin__FormFit/deadlift.mp4", "hip hinge"),
+])
+def test_squat_look_alikes_count_nothing_cue_nothing_and_say_why(clip, why):
+    from .conftest import recording_for
+
+    report, _ = analyze(recording_for(clip), get_spec("squat"), profile=Profile())
+    assert report["summary"]["rep_count"] == 0
+    assert not _cued(report)
+    assert any(e["code"] == "not_counted" and why in e["message"] for e in report["events"])
