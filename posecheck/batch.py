@@ -110,7 +110,7 @@ def analyze_one(video: str, name: str, options: BatchOptions) -> VideoResult:
     return result
 
 
-def _size(path: str) -> int:
+def file_size(path: str) -> int:
     try:
         return Path(path).stat().st_size
     except OSError:
@@ -225,7 +225,7 @@ def run_batch(videos: list[Path], options: BatchOptions, *, workers: int = 1, en
               address: str | None = None, on_result: Callable[[VideoResult], None] | None = None) -> list[VideoResult]:
     names = output_names(videos)
     # Longest first, so no worker is left alone with a long video at the end.
-    jobs = sorted(((str(v), names[v]) for v in videos), key=lambda job: -_size(job[0]))
+    jobs = sorted(((str(v), names[v]) for v in videos), key=lambda job: -file_size(job[0]))
     out_root = Path(options.out_dir)
     out_root.mkdir(parents=True, exist_ok=True)
     for stale in out_root.glob(".*.partial-*"):  # left by a run that was killed

@@ -32,6 +32,12 @@ def for_view(value, view: str):
     return value
 
 
+def known_metric(name: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"'{name}' is not a known metric (known: {', '.join(sorted(METRICS))})")
+    return name
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -57,12 +63,7 @@ class MovementCondition(_Model):
     otherwise: str = Field(description="Why it was not counted, said to the user.")
     evidence: str
 
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"'{v}' is not a known metric")
-        return v
+    _known_metric = field_validator("metric")(lambda v: known_metric(v))
 
     @model_validator(mode="after")
     def _one_bound(self) -> MovementCondition:
@@ -139,12 +140,7 @@ class FaultSpec(_Model):
             raise ValueError(f"fault code '{v}' must be snake_case")
         return v
 
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, v: str) -> str:
-        if v not in METRICS:
-            raise ValueError(f"'{v}' is not a known metric (known: {', '.join(sorted(METRICS))})")
-        return v
+    _known_metric = field_validator("metric")(lambda v: known_metric(v))
 
     @model_validator(mode="after")
     def _check(self) -> FaultSpec:

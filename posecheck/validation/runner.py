@@ -14,6 +14,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..batch import file_size
+from ..models import sha256_of
 from .labels import LabelFile
 from .scoring import CheckerRun
 
@@ -37,14 +39,6 @@ class ClipOutcome:
     runs: list[CheckerRun] = field(default_factory=list)
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def code_digest() -> str:
     """Checksum of the checker code and the exercise specs: results from other code are stale."""
     from ..spec import exercises_dir
@@ -62,7 +56,7 @@ def slug(name: str) -> str:
 
 
 def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
-    return cache_dir / f"{video.stem}.{model}.{file_digest(video)[:16]}.landmarks.jsonl"
+    return cache_dir / f"{video.stem}.{model}.{sha256_of(video)[:16]}.landmarks.jsonl"
 
 
 def plan(labels: LabelFile, root: Path, out_dir: Path, cache_dir: Path, model: str) -> list[ClipJob]:
@@ -127,7 +121,7 @@ def run_all(jobs: list[ClipJob], *, workers: int = 1,
             on_done(outcome)
 
     # Longest first, so no worker is left alone with a long clip at the end.
-    ordered = sorted(jobs, key=lambda j: -_size(j.path))
+    ordered = sorted(jobs, key=lambda j: -file_size(j.path))
     if workers <= 1:
         for job in ordered:
             done(run_clip(job))
@@ -137,12 +131,4 @@ def run_all(jobs: list[ClipJob], *, workers: int = 1,
             for future in as_completed([pool.submit(run_clip, job) for job in ordered]):
                 done(future.result())
     return outcomes
-
-
-def _size(path: str) -> int:
-    try:
-        return Path(path).stat().st_size
-    except OSError:
-        return 0
-
 
