@@ -210,7 +210,8 @@ class Checker:
                 event = self._form_advice.update(t, "form_not_judged", self._wrong_view_cue(view, counting=view))
                 self._emit_all([event] if event else [], new_events)
         if exercising:
-            self._faults.track_rep(rep, value)
+            rep.track(driver_name, driver)  # the depth reached, whatever the view (and for calibration)
+            self._faults.track_rep(rep, view, value)
         # Inside a rep, a cue waits until the rep has turned at its deepest point and
         # still looks like the exercise: no "chest up" for someone picking up a bottle.
         if not exercising or self._reps.past_deepest_point or in_hold:

@@ -112,8 +112,10 @@ class FaultTracker:
                 fs.pending_since = None
         self._refresh_active()
 
-    def track_rep(self, rep: RepInProgress, value: ValueFn) -> None:
+    def track_rep(self, rep: RepInProgress, view: str, value: ValueFn) -> None:
         for fs in self._states:
+            if view not in fs.spec.views:  # only what this view can judge (and cheaper)
+                continue
             v = value(fs.spec.metric)
             if v is not None:
                 rep.track(fs.spec.metric, v)

@@ -10,6 +10,7 @@ skew them.
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 import numpy as np
@@ -50,13 +51,14 @@ class Position(str, Enum):
 
 def joint_angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     """Angle at `b` between b->a and b->c, 2D or 3D; 180 = straight."""
+    # Plain float arithmetic: this runs several times a frame, numpy's per-call overhead dominates.
     u = np.asarray(a, dtype=np.float64) - b
     v = np.asarray(c, dtype=np.float64) - b
-    norms = float(np.linalg.norm(u) * np.linalg.norm(v))
+    uu, vv, uv = float(u @ u), float(v @ v), float(u @ v)
+    norms = math.sqrt(uu * vv)
     if norms < _EPS:  # two landmarks on top of each other: no angle to speak of
         return float("nan")
-    cos = float(np.dot(u, v)) / norms
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    return math.degrees(math.acos(max(-1.0, min(1.0, uv / norms))))
 
 
 def segment_inclination_deg(top: np.ndarray, bottom: np.ndarray) -> float:
@@ -88,18 +90,18 @@ def torso_length_px(pose: Pose) -> float:
 # --- which side, which way --------------------------------------------------------------
 
 _SIDE_JOINTS = ("shoulder", "hip", "knee", "ankle", "elbow")
+_LEFT_IDX = np.array([int(SIDED[j][0]) for j in _SIDE_JOINTS])
+_RIGHT_IDX = np.array([int(SIDED[j][1]) for j in _SIDE_JOINTS])
 
 
 def near_side(pose: Pose) -> str:
     """'left' or 'right': the body side nearer the camera (smaller world z; MediaPipe's
     visibility for the far side is often high because the model fills it in)."""
-    left = [int(SIDED[j][0]) for j in _SIDE_JOINTS]
-    right = [int(SIDED[j][1]) for j in _SIDE_JOINTS]
-    z = pose.world_xyz[:, 2].astype(np.float64)
-    vis = pose.visibility.astype(np.float64)
-    score = float(np.mean(z[left]) - np.mean(z[right]))  # < 0: left nearer
+    z = pose.world_xyz[:, 2]
+    score = float(z[_LEFT_IDX].sum() - z[_RIGHT_IDX].sum()) / len(_LEFT_IDX)  # < 0: left nearer
     if abs(score) < 0.02:  # depth cannot tell: fall back on visibility
-        score = float(np.mean(vis[right]) - np.mean(vis[left]))
+        vis = pose.visibility
+        score = float(vis[_RIGHT_IDX].sum() - vis[_LEFT_IDX].sum())
     return "left" if score < 0 else "right"
 
 
