@@ -122,8 +122,11 @@ class FaultTracker:
         rep.faults += [code for code in self.active if code not in rep.faults]
 
     def judge_rep(self, rep: RepInProgress, view: str, t: float) -> list[str]:
-        """The rep's faults: those seen during it plus the per-rep ones, superseded removed."""
+        """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
+        Where two measurements of the same per-rep fault apply, both must find it: each
+        one's blind spot is covered by the other."""
         faults = list(rep.faults)
+        verdicts: dict[str, list[tuple[bool, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
             f = fs.spec
             if f.during != "rep" or view not in f.views:
@@ -134,8 +137,12 @@ class FaultTracker:
             if ref is None or v is None or not np.isfinite(v):
                 continue
             threshold = ref + f.enter
-            if (v > threshold) if f.fault_if == "above" else (v < threshold):
-                faults.append(f.code)
+            bad = (v > threshold) if f.fault_if == "above" else (v < threshold)
+            verdicts.setdefault(f.code, []).append((bad, f, v, threshold, ref))
+        for code, found in verdicts.items():
+            if all(bad for bad, *_ in found):
+                faults.append(code)
+                _, f, v, threshold, ref = found[0]
                 self._queue_cue(f, v, threshold, ref, t, keep_s=2.0)
         superseded = {s for fs in self._states if fs.spec.code in faults for s in fs.spec.supersedes}
         return [c for c in dict.fromkeys(faults) if c not in superseded]

@@ -74,12 +74,22 @@ def test_shallow_squat_gets_depth_cue():
     assert "45 deg" in cue.message and "70 deg" in cue.message  # measured value and default target
 
 
+def _calibrated_on(depth_deg: float) -> Profile:
+    """A profile calibrated the way `posecheck calibrate squat` does, on reps of this depth."""
+    from posecheck.analysis import calibration_values
+
+    checker, results = check(Scenario(squat_reps(2, depth_deg=depth_deg), view="side_left"), "squat")
+    profile = Profile()
+    profile.update("squat", calibration_values(get_spec("squat"), checker, results))
+    return profile
+
+
 def test_calibrated_depth_is_the_target():
-    shallow_but_normal_for_me = Profile(values={"squat.depth_deg": 55.0}, calibrated_at={"squat": "x"})
+    shallow_but_normal_for_me = _calibrated_on(55.0)
+    assert set(shallow_but_normal_for_me.values) == {"squat.depth_deg", "squat.hip_drop"}
     checker, _ = check(Scenario(squat_reps(2, depth_deg=50), view="side_left"), "squat", shallow_but_normal_for_me)
     assert "shallow_depth" not in cued(checker)
-    deep_mover = Profile(values={"squat.depth_deg": 110.0})
-    checker, _ = check(Scenario(squat_reps(2, depth_deg=85), view="side_left"), "squat", deep_mover)
+    checker, _ = check(Scenario(squat_reps(2, depth_deg=85), view="side_left"), "squat", _calibrated_on(100.0))
     assert "shallow_depth" in cued(checker)
 
 
