@@ -89,7 +89,7 @@ def test_calibrated_depth_is_the_target():
     assert set(shallow_but_normal_for_me.values) == {"squat.depth_deg", "squat.hip_drop"}
     checker, _ = check(Scenario(squat_reps(2, depth_deg=50), view="side_left"), "squat", shallow_but_normal_for_me)
     assert "shallow_depth" not in cued(checker)
-    checker, _ = check(Scenario(squat_reps(2, depth_deg=85), view="side_left"), "squat", _calibrated_on(100.0))
+    checker, _ = check(Scenario(squat_reps(2, depth_deg=80), view="side_left"), "squat", _calibrated_on(100.0))
     assert "shallow_depth" in cued(checker)
 
 
