@@ -11,7 +11,7 @@ leaving the frame) do not end a rep or a hold.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
 
 from .cues import CueArbiter
@@ -24,19 +24,9 @@ from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .reps import RepDetector, RepInProgress
 from .spec import ExerciseSpec, MovementCondition, for_view
-from .tracking import SwitchDetector
+from .guidance import Advisor, hidden_cue, wrong_view_cue
+from .tracking import Majority, SwitchDetector
 from .types import PoseFrame
-
-# Which landmarks, when hidden, call for which request to the user.
-_HIDDEN_CUES = (
-    ({"left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle"},
-     "feet_hidden", "Step back so your feet are in view"),
-    ({"left_knee", "right_knee", "left_hip", "right_hip"}, "knees_hidden", "Step back so your hips and knees are in view"),
-    ({"left_shoulder", "right_shoulder"}, "shoulders_hidden", "Move back so your shoulders are in view"),
-    ({"left_ear", "right_ear", "nose"}, "head_hidden", "Make sure your head is in view"),
-    ({"left_wrist", "right_wrist", "left_elbow", "right_elbow"}, "arms_hidden", "Keep your arms in view"),
-)
-
 
 @dataclass
 class FrameResult:
@@ -51,48 +41,6 @@ class FrameResult:
     events: list[Event]
     posture_state: str | None = None
     rep_count: int = 0
-
-
-class _Majority:
-    """Most common label over the last `window_s` seconds (labels flicker frame to frame).
-    The first frame's label counts at once: a one-second clip is judged from its start."""
-
-    def __init__(self, window_s: float = 1.0, share: float = 0.6) -> None:
-        self.window_s = window_s
-        self.share = share
-        self.items: deque[tuple[float, str]] = deque()
-        self.counts: Counter = Counter()  # kept in step with `items`: no recount per frame
-        self.value: str | None = None
-
-    def update(self, t_s: float, label: str) -> str:
-        self.items.append((t_s, label))
-        self.counts[label] += 1
-        while t_s - self.items[0][0] > self.window_s:
-            self.counts[self.items.popleft()[1]] -= 1
-        top, count = max(self.counts.items(), key=lambda kv: kv[1])
-        if self.value is None or count / len(self.items) >= self.share:
-            self.value = top
-        return self.value
-
-
-class _Advisor:
-    """A view event once a problem has lasted `grace_s`, repeated every `repeat_s` while it lasts."""
-
-    def __init__(self, grace_s: float, repeat_s: float) -> None:
-        self.grace_s, self.repeat_s = grace_s, repeat_s
-        self._state: tuple[str, float, float] | None = None  # (code, since, last said)
-
-    def update(self, t: float, code: str, message: str) -> Event | None:
-        if self._state is None or self._state[0] != code:
-            self._state = (code, t, -1e9)
-        _, since, said = self._state
-        if t - since >= self.grace_s and t - said >= self.repeat_s:
-            self._state = (code, since, t)
-            return Event(t, "view", code, message, 1)
-        return None
-
-    def clear(self) -> None:
-        self._state = None
 
 
 class Checker:
@@ -111,17 +59,17 @@ class Checker:
         self._count_views = set(spec.count_views)
         # View, position and side flicker frame to frame: each is the majority over
         # `label_window_s` (a sparse sampler passes its interval: every sample counts).
-        self._view = _Majority(label_window_s)
-        self._position = _Majority(label_window_s)
-        self._side = _Majority(label_window_s)
-        self._forward = _Majority(label_window_s)
+        self._view = Majority(label_window_s)
+        self._position = Majority(label_window_s)
+        self._side = Majority(label_window_s)
+        self._forward = Majority(label_window_s)
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
         self._faults = FaultTracker(spec, self.profile, self._cues)
         self._reps = RepDetector(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
         self._last_start_position_s: float | None = None
-        self._view_advice = _Advisor(view_grace_s, view_repeat_s)  # nothing can be judged
-        self._form_advice = _Advisor(view_grace_s, view_repeat_s)  # reps counted, form not judged
+        self._view_advice = Advisor(view_grace_s, view_repeat_s)  # nothing can be judged
+        self._form_advice = Advisor(view_grace_s, view_repeat_s)  # reps counted, form not judged
         self._problems_seen: Counter = Counter()  # problem message -> unjudged frames
         self._rejections: Counter = Counter()  # why movements were not counted
         self._last_t = 0.0
@@ -187,7 +135,7 @@ class Checker:
         driver = value(driver_name) if driver_name else None
         hold_value = value(self.spec.hold.metric) if self.spec.hold else None
         if (driver if self.spec.reps else hold_value) is None:
-            code, message = self._hidden_cue(ctx.missing)
+            code, message = hidden_cue(ctx.missing)
             return self._no_judgement(t, new_events, code, message, view=view, position=position, metrics=metrics)
         self._judged(t)
 
@@ -238,23 +186,7 @@ class Checker:
     # --- gating and view guidance ---------------------------------------------------------
 
     def _wrong_view_cue(self, view: str, counting: str | None = None) -> str:
-        cues = self.spec.view_cues
-        if view in ("oblique", "unknown"):
-            message = cues.get("oblique", cues.get("wrong_view", "Adjust the camera so your whole body is in view"))
-        else:
-            message = cues.get(f"from_{view}", cues.get("wrong_view", "Adjust the camera"))
-        if counting is None:
-            return message
-        judged = sorted({f.code.replace("_", " ") for f in self.spec.faults if counting in f.views})
-        if judged:
-            return f"{message}: from here reps are counted but only {', '.join(judged)} can be judged"
-        return f"{message}: from here reps are counted but form is not judged"
-
-    def _hidden_cue(self, missing: set[str]) -> tuple[str, str]:
-        for names, code, message in _HIDDEN_CUES:
-            if missing & names:
-                return code, message
-        return "body_hidden", "Step back so your whole body is in view"
+        return wrong_view_cue(self.spec, view, counting)
 
     def _judged(self, t: float) -> None:
         self._view_advice.clear()
@@ -405,7 +337,7 @@ class Checker:
                                       f"Calibrate in this {view} view first: `posecheck calibrate sitting`",
                                       view=view, position=position, metrics=metrics)
         if all(value(f.metric) is None for f in judged_faults):
-            code, message = self._hidden_cue(ctx.missing)
+            code, message = hidden_cue(ctx.missing)
             return self._no_judgement(t, new_events, code, message, view=view, position=position,
                                       metrics=metrics)
         self._judged(t)

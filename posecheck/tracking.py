@@ -1,4 +1,7 @@
-"""Who is being tracked: the pose model follows one person, and when someone else comes
+"""Who is being tracked, and how: `Majority` steadies labels that flicker frame to frame
+(view, position, side); `SwitchDetector` notices a jump to another person.
+
+Who is being tracked: the pose model follows one person, and when someone else comes
 closer, or the video cuts to another shot, it jumps to them without saying so. Within
 a third of a second a person's hips move at most ~0.4 m (the drop of the fastest
 squat), under one torso length: a jump of 1.5 torso lengths is another person or a
@@ -10,7 +13,7 @@ size on screen by as much as a cut between two people of a similar build.)"""
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 
 from .geometry import torso_length_px
 from .landmarks import Landmark as L
@@ -39,3 +42,25 @@ class SwitchDetector:
             self._recent.clear()  # the new person is the reference from now on
         self._recent.append((t, (hx, hy), torso))
         return jump
+
+
+class Majority:
+    """Most common label over the last `window_s` seconds (labels flicker frame to frame).
+    The first frame's label counts at once: a one-second clip is judged from its start."""
+
+    def __init__(self, window_s: float = 1.0, share: float = 0.6) -> None:
+        self.window_s = window_s
+        self.share = share
+        self.items: deque[tuple[float, str]] = deque()
+        self.counts: Counter = Counter()  # kept in step with `items`: no recount per frame
+        self.value: str | None = None
+
+    def update(self, t_s: float, label: str) -> str:
+        self.items.append((t_s, label))
+        self.counts[label] += 1
+        while t_s - self.items[0][0] > self.window_s:
+            self.counts[self.items.popleft()[1]] -= 1
+        top, count = max(self.counts.items(), key=lambda kv: kv[1])
+        if self.value is None or count / len(self.items) >= self.share:
+            self.value = top
+        return self.value
