@@ -83,7 +83,7 @@ def analyze(source: str | os.PathLike, spec: ExerciseSpec, *, profile: Profile |
             on_frame: Callable[[FrameResult], None] | None = None) -> tuple[dict, list[FrameResult]]:
     profile = profile or Profile()
     with PoseStream(source, settings) as stream:
-        checker = Checker(spec, profile)
+        checker = Checker(spec, profile, still=stream.info.kind in ("image", "images"))
         results = run_checker(stream, checker, on_frame)
         return build_report(checker, results, source=stream.info, model=stream.model, user=profile.user), results
 

@@ -46,7 +46,8 @@ class FrameResult:
 class Checker:
     def __init__(self, spec: ExerciseSpec, profile: Profile | None = None, *, cue_repeat_s: float = 5.0,
                  cue_gap_s: float = 1.5, view_grace_s: float = 1.5, view_repeat_s: float = 10.0,
-                 posture_min_state_s: float = 0.5, label_window_s: float = 1.0, gap_tolerance_s: float = 1.0) -> None:
+                 posture_min_state_s: float = 0.5, label_window_s: float = 1.0, gap_tolerance_s: float = 1.0,
+                 still: bool = False) -> None:
         self.spec = spec
         self.profile = profile or Profile()
         self.cue_repeat_s = cue_repeat_s
@@ -64,7 +65,7 @@ class Checker:
         self._side = Majority(label_window_s)
         self._forward = Majority(label_window_s)
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
-        self._faults = FaultTracker(spec, self.profile, self._cues)
+        self._faults = FaultTracker(spec, self.profile, self._cues, still=still)
         self._reps = RepDetector(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
         self._last_start_position_s: float | None = None

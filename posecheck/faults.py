@@ -27,8 +27,10 @@ class _FaultState:
 
 
 class FaultTracker:
-    def __init__(self, spec: ExerciseSpec, profile: Profile, cues: CueArbiter) -> None:
+    def __init__(self, spec: ExerciseSpec, profile: Profile, cues: CueArbiter, *, still: bool = False) -> None:
         self.profile = profile
+        # A photo is a posture held: nothing to wait for before judging it.
+        self._duration_scale = 0.0 if still else 1.0
         self._cues = cues
         self._states = [_FaultState(f) for f in spec.faults]
         self._baselines: dict[str, deque] = {}
@@ -105,7 +107,7 @@ class FaultTracker:
             if bad:
                 if fs.pending_since is None:
                     fs.pending_since = t
-                if t - fs.pending_since >= f.min_duration_s:
+                if t - fs.pending_since >= f.min_duration_s * self._duration_scale:
                     fs.active, fs.pending_since = True, None
                     self._queue_cue(f, v, enter, ref, t)
             else:

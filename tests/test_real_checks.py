@@ -161,3 +161,14 @@ def test_squat_look_alikes_count_nothing_cue_nothing_and_say_why(clip, why):
     assert report["summary"]["rep_count"] == 0
     assert not _cued(report)
     assert any(e["code"] == "not_counted" and why in e["message"] for e in report["events"])
+
+
+@pytest.mark.parametrize(("at_s", "state"), [(2.5, "upright"), (7.5, "slouched")])
+def test_a_still_photo_of_a_posture_is_judged(tmp_path, at_s, state):
+    from .conftest import clip_path, ffmpeg
+
+    photo = tmp_path / "photo.jpg"
+    ffmpeg("-ss", str(at_s), "-i", str(clip_path("sitting_side_slouch.mp4")), "-frames:v", "1", str(photo))
+    proc = run_cli("analyze", str(photo), "-e", "sitting_posture", "--json", check=True)
+    posture = json.loads(proc.stdout)["posture"]
+    assert [span["state"] for span in posture] == [state]
