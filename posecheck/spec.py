@@ -77,8 +77,9 @@ class MovementCondition(_Model):
 
 class RepSpec(_Model):
     metric: PerViewName
-    enter: PerView = Field(description="A rep starts when the metric rises above this.")
-    exit: PerView = Field(description="...and ends when it falls back below this.")
+    enter: PerView = Field(description="A rep starts when the metric rises above this (above the rest "
+                                       "level by this, with baseline = rest).")
+    exit: PerView = Field(description="...and ends when it falls back below this (within this of the rest level).")
     baseline: Literal["absolute", "rest"] = Field(
         "absolute", description="rest: enter/exit are offsets from the lowest value of the last "
                                 "`rest_window_s` outside a rep (the person's own resting level).")
