@@ -6,7 +6,7 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
     exercise, view (most frequent judged view: side|front|back|none), duration_s,
     source (VideoInfo), model, user, calibrated (bool),
     frames {total, with_person, judged},
-    reps    [{index, start_s, end_s, bottom_s, side, faults[], metrics{}}],
+    reps    [{index, start_s, end_s, bottom_s, side, faults[], judged, metrics{}}],
     holds   [{start_s, end_s, side, duration_s, good_s, target_s[2], faults[]}],
     events  [{t_s, kind: cue|rep|hold|view|alert|info, code, message, severity}],
     posture [{start_s, end_s, state: upright|slouched|not_sitting|not_visible, faults[]}]  (sitting only),

@@ -258,8 +258,9 @@ class Checker:
             self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
         faults = self._faults.judge_rep(rep, view, t)
+        judged = any(view in f.views for f in self.spec.faults)
         summary = RepSummary(index=len(self.reps) + 1, start_s=rep.start_s, end_s=t, bottom_s=rep.peak_s,
-                             side=self._side_name(rep.side), faults=faults,
+                             side=self._side_name(rep.side), faults=faults, judged=judged,
                              metrics={f"max_{k}": v for k, v in rep.max_values.items()}
                              | {f"min_{k}": v for k, v in rep.min_values.items()})
         self.reps.append(summary)
@@ -268,6 +269,9 @@ class Checker:
         if faults:
             names = ", ".join(c.replace("_", " ") for c in faults)
             self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}", 1), new_events)
+        elif not judged:  # no "good depth" praise for what could not be seen
+            self._emit(Event(t, "rep", "rep_counted", f"Rep {summary.index} counted (form not judged from here)", 1),
+                       new_events)
         else:
             self._emit(Event(t, "rep", "good_rep", f"Rep {summary.index}: {self.spec.reps.good_rep_cue}", 1),
                        new_events)

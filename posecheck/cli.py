@@ -178,7 +178,7 @@ def format_report(report: dict) -> str:
     else:
         lines.append(f"reps: {report['summary']['rep_count']}")
         for rep in report["reps"]:
-            verdict = ", ".join(rep["faults"]) or "good"
+            verdict = ", ".join(rep["faults"]) or ("good" if rep.get("judged", True) else "form not judged")
             side = f" [{rep['side']}]" if rep["side"] else ""
             lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")

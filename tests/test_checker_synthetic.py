@@ -280,6 +280,8 @@ def test_squats_from_behind_are_counted_and_the_user_told_form_is_not_judged():
     said = [e for e in checker.events if e.code == "form_not_judged"]
     assert said and "reps are counted but form is not judged" in said[0].message
     assert not cued(checker)
+    assert not checker.reps[0].judged  # and no "good depth" praise for it
+    assert not any(e.code == "good_rep" for e in checker.events)
 
 
 def test_a_run_with_nothing_counted_says_why():

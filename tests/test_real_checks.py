@@ -106,7 +106,8 @@ def test_analyze_json_has_the_documented_schema(recordings):
     for key in ("exercise", "view", "duration_s", "reps", "holds", "events", "summary", "source"):
         assert key in report
     assert report["view"] == "side" and report["exercise"] == "glute_bridge"
-    assert set(report["reps"][0]) == {"index", "start_s", "end_s", "bottom_s", "side", "faults", "metrics"}
+    assert set(report["reps"][0]) == {"index", "start_s", "end_s", "bottom_s", "side", "faults", "judged",
+                                         "metrics"}
     assert set(report["holds"][0]) >= {"start_s", "end_s", "side", "good_s"}
     assert set(report["events"][0]) == {"t_s", "kind", "code", "message", "severity"}
 

@@ -123,7 +123,8 @@ def _plot_png(spec: ExerciseSpec, report: dict, results: list[FrameResult]) -> l
         fig, ax = plt.subplots(figsize=(9, 2.6), dpi=90)
         ax.plot(ts, vs, lw=1.2, color="#1f6fb2")
         for rep in report["reps"]:
-            ax.axvspan(rep["start_s"], rep["end_s"], color="#2f9d5f" if not rep["faults"] else "#d0453a", alpha=0.12)
+            colour = "#d0453a" if rep["faults"] else ("#2f9d5f" if rep.get("judged", True) else "#888888")
+            ax.axvspan(rep["start_s"], rep["end_s"], color=colour, alpha=0.12)
         for hold in report.get("holds", []):
             ax.axvspan(hold["start_s"], hold["end_s"], color="#f0b429", alpha=0.15)
         if spec.reps and metric == for_view(spec.reps.metric, view):
@@ -163,9 +164,10 @@ def figure_png(fig) -> str:
 def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: list[FrameResult]) -> None:
     e = html.escape
     rows = "".join(
-        f"<tr class='{'bad' if r['faults'] else 'good'}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
+        f"<tr class='{'bad' if r['faults'] else ('good' if r.get('judged', True) else '')}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
         f"<td>{r['end_s']:.1f}</td><td>{r['bottom_s']:.1f}</td><td>{e(r['side'] or '')}</td>"
-        f"<td>{e(', '.join(r['faults']) or 'good')}</td></tr>" for r in report["reps"])
+        f"<td>{e(', '.join(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}</td></tr>"
+        for r in report["reps"])
     holds = "".join(f"<tr><td>{h['start_s']:.1f}-{h['end_s']:.1f} s</td><td>{e(h['side'] or '')}</td>"
                     f"<td>{h['duration_s']:.1f} s</td><td>{h['good_s']:.1f} s</td>"
                     f"<td>{h['target_s'][0]:.0f}-{h['target_s'][1]:.0f} s</td></tr>" for h in report["holds"])
@@ -188,7 +190,7 @@ figure{{margin:.5rem 0}}img{{max-width:100%}}</style></head><body>
 {"<h2>Reps</h2><table><tr><th>#</th><th>start s</th><th>end s</th><th>bottom s</th><th>side</th><th>verdict</th></tr>" + rows + "</table>" if report['reps'] else ""}
 {"<h2>Holds</h2><table><tr><th>when</th><th>side</th><th>held</th><th>good form</th><th>target</th></tr>" + holds + "</table>" if report['holds'] else ""}
 {"<h2>Posture</h2><table><tr><th>when</th><th>state</th><th>faults</th></tr>" + posture + "</table>" if posture else ""}
-<h2>Angles over time</h2><p>Shaded: reps (green good, red with faults), holds (yellow). Red lines: cues given.
+<h2>Angles over time</h2><p>Shaded: reps (green good, red with faults, grey form not judged), holds (yellow). Red lines: cues given.
 Dashed: fixed fault thresholds; dotted: where a rep starts and ends.</p>{plots}
 <h2>Feedback</h2><ol>{events}</ol>
 <p><small>posecheck report schema {report['schema']} v{report['version']}</small></p></body></html>"""

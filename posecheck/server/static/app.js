@@ -110,7 +110,7 @@ function onFrameMessage(msg) {
     } else if (ev.kind === "rep") {
       const li = document.createElement("li");
       li.textContent = ev.message;
-      li.className = ev.code === "good_rep" ? "good" : "fault";
+      li.className = ev.code === "good_rep" ? "good" : (ev.code === "rep_counted" ? "" : "fault");
       $("rep-list").appendChild(li);
       if (ev.code === "good_rep") { setCue(ev.message, "good"); speak("Good"); }
     } else if (ev.kind === "hold") {
@@ -128,7 +128,7 @@ function showSummary(msg) {
     .map(([k, v]) => `${k} = ${v.toFixed(1)}`).join(", ")}</p>`);
   lines.push(`<p>${r.summary.rep_count} reps, ${r.summary.hold_count} holds, ${r.duration_s.toFixed(0)} s.</p><ol>`);
   for (const rep of r.reps) {
-    lines.push(`<li>${rep.side ? rep.side + ": " : ""}${rep.faults.length ? rep.faults.join(", ") : "good"}</li>`);
+    lines.push(`<li>${rep.side ? rep.side + ": " : ""}${rep.faults.length ? rep.faults.join(", ") : (rep.judged === false ? "form not judged" : "good")}</li>`);
   }
   lines.push("</ol>");
   for (const h of r.holds) {
