@@ -247,6 +247,9 @@ class Checker:
 
         outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"),
                                   may_start=may_start)
+        if outcome in ("finished", "aborted") and self._hold is not None:
+            # A hold is the top of its rep: it ends when the rep does (the hips came down).
+            self._emit_all(self._hold.end(t, self._side_name), new_events)
         if outcome == "finished":
             self._record_rep(t, view, new_events)
         return detector.current

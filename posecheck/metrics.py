@@ -280,6 +280,31 @@ def hip_extension_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return 360.0 - angle if h[1] < line_y_at_hip else angle
 
 
+@metric("hip_lift_ratio", "torso lengths")
+def hip_lift_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Bridge: how far the hips are lifted above the floor line (from the shoulders to
+    the foot on the floor: the lower ankle in the picture), in torso lengths. About 0
+    lying, 0.25-0.4 at the top of a bridge, whether the feet are near the hips or far
+    (heel bridges), one leg is raised or the camera is three-quarter on: the knees play
+    no part in it."""
+    if not (ctx.visible(L.LEFT_HIP, L.RIGHT_HIP) and ctx.visible(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
+        return None
+    xy = ctx.pose.xy_px
+    shoulders = (xy[int(L.LEFT_SHOULDER)] + xy[int(L.RIGHT_SHOULDER)]) / 2
+    hips = (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2
+    left, right = xy[int(L.LEFT_ANKLE)], xy[int(L.RIGHT_ANKLE)]
+    foot = left if left[1] > right[1] else right  # y points down: the lower one is on the floor
+    floor = foot - shoulders
+    length = float(np.hypot(*floor))
+    torso = float(np.hypot(*(hips - shoulders)))
+    if length < 1e-6 or torso < 1e-6:
+        return None
+    up = np.array([floor[1], -floor[0]]) / length  # normal to the floor line...
+    if up[1] > 0:  # ...pointing up in the picture
+        up = -up
+    return float(np.dot(hips - shoulders, up)) / torso
+
+
 # --- bird-dog ------------------------------------------------------------------------------
 
 def _limb_lift(ctx: MetricContext, upper: L, lower: L) -> float:

@@ -95,6 +95,9 @@ class RepDetector:
         if t - rep.start_s > self.spec.max_duration_s:
             self.abort()
             return "aborted"
+        if self.spec.exit_fraction is not None:  # back down part of the way the person went up
+            rest = self.rest_level()
+            exit_ = max(exit_, rest + (1.0 - self.spec.exit_fraction) * (rep.peak - rest))
         if value < exit_:
             return self._finish(t)
         return None

@@ -84,6 +84,10 @@ class RepSpec(_Model):
         "absolute", description="rest: enter/exit are offsets from the lowest value of the last "
                                 "`rest_window_s` outside a rep (the person's own resting level).")
     rest_window_s: float = Field(10.0, gt=0)
+    exit_fraction: float | None = Field(
+        None, gt=0, lt=1, description="With baseline = rest: a rep also ends once the metric is back this share "
+                                      "of the way from the rep's peak to the rest level (hysteresis from the "
+                                      "range of motion the person actually used).")
     start_at_most: float | None = Field(
         None, description="With baseline = rest: a rep may start only when the rest level is at most this "
                           "(the person was seen in the start position, e.g. standing).")

@@ -98,8 +98,8 @@ def shared_validation(tmp_path_factory):
     today as flags: a change that loses any of them fails here."""
     out = tmp_path_factory.mktemp("validation")
     proc = run_cli("validate", str(VIDEOS / "labels.json"), "--out", str(out), "--cache", str(CACHE),
-                   "--workers", "2", "--min-reps-exact", "0.9", "--min-reps-within-one", "0.9",
-                   "--min-fault-f1", "0.85", "--min-sitting", "0.9", "--min-holds", "0.8",
+                   "--workers", "2", "--min-reps-exact", "0.9", "--min-reps-within-one", "1.0",
+                   "--min-fault-f1", "0.85", "--min-sitting", "0.9", "--min-holds", "0.9",
                    "--min-negatives-silent", "1.0", timeout=3000)
     return out, proc
 
