@@ -211,7 +211,8 @@ class ExerciseSpec(_Model):
 EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
 
 
-def _loc(loc: tuple) -> str:
+def error_location(loc: tuple) -> str:
+    """A pydantic error location as a key path: `faults[2].metric`."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -231,7 +232,7 @@ def load_spec(path: str | Path) -> ExerciseSpec:
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = err["msg"].removeprefix("Value error, ")
-        where = _loc(err["loc"])
+        where = error_location(err["loc"])
         if where.endswith(".metric"):  # reads as "faults[0].metric 'knee_x' is not a known metric"
             raise SpecError(f"{path.name}: {where} {msg}") from None
         raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None

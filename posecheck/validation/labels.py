@@ -25,6 +25,7 @@ from typing import Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import PosecheckError
+from ..spec import error_location
 
 CHECKERS = ("squat", "glute_bridge", "bird_dog", "sitting_posture")
 SITTING_STATES = ("upright", "slouched", "not_sitting")
@@ -140,8 +141,7 @@ def load_labels(path: str | Path) -> LabelFile:
         labels = LabelFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise PosecheckError(f"{path}: {where}: {err['msg']}") from None
+        raise PosecheckError(f"{path}: {error_location(err['loc'])}: {err['msg']}") from None
     for name, clip in labels.clips.items():
         unknown = [c for c in clip.check_as if c not in CHECKERS]
         if unknown:
