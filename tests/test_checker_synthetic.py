@@ -288,3 +288,15 @@ def test_a_run_with_nothing_counted_says_why():
     checker, _ = check(Scenario([(5, hold(standing_squat(0.0)))], view="side_left"), "squat")
     reason = [e for e in checker.events if e.code == "nothing_counted"]
     assert len(reason) == 1 and reason[0].message.startswith("No squat rep counted")
+
+
+def test_a_view_change_mid_set_keeps_counting():
+    from dataclasses import replace
+
+    side = Scenario(squat_reps(2), view="side_left").frames()
+    offset = side[-1].timestamp_ms + 33.3
+    front = [replace(pf, timestamp_ms=pf.timestamp_ms + offset, index=pf.index + len(side))
+             for pf in Scenario(squat_reps(2), view="front").frames()]
+    checker = Checker(get_spec("squat"), Profile())
+    run_checker(side + front, checker)
+    assert len(checker.reps) == 4 and not cued(checker)
