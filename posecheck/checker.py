@@ -6,7 +6,8 @@ judged, the landmarks each metric needs; if not, it says what to change; (2) ste
 detection (reps.py) and hold timing (holds.py); (3) steps fault hysteresis (faults.py)
 while a rep or hold that looks like the exercise is under way; (4) lets the cue arbiter
 (cues.py) pick at most one corrective cue. A few unjudged frames (a dropout, a hand
-leaving the frame) do not end a rep or a hold.
+leaving the frame) do not end a rep or a hold; a jump to another person (tracking.py)
+does. What to say about the view comes from guidance.py.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
 from .faults import FaultTracker
 from .geometry import classify_position, classify_view, forward_sign, near_side
+from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
 from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .reps import RepDetector, RepInProgress
 from .spec import ExerciseSpec, MovementCondition, for_view
-from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .tracking import Majority, SwitchDetector
 from .types import PoseFrame
+
 
 @dataclass
 class FrameResult:
