@@ -75,6 +75,7 @@ class Checker:
         self._form_advice = Advisor(view_grace_s, view_repeat_s)  # reps counted, form not judged
         self._problems_seen: Counter = Counter()  # problem message -> unjudged frames
         self._rejections: Counter = Counter()  # why movements were not counted
+        self._said: dict[str, float] = {}  # info code -> when last said
         self._last_t = 0.0
         self._last_judged_t: float | None = None
         self._timeline = PostureTimeline(posture_min_state_s)
@@ -299,8 +300,7 @@ class Checker:
     # --- faults and cues -----------------------------------------------------------------------
 
     def _announce_calibration(self) -> None:
-        keys = sorted({f.reference.split(":", 1)[1] for f in self.spec.faults
-                       if f.reference and f.reference.startswith("profile:")})
+        keys = sorted({f.profile_key for f in self.spec.faults if f.profile_key})
         missing = [k for k in keys if self.profile.get(k) is None]
         if missing:
             self.events.append(Event(0.0, "info", "not_calibrated",
@@ -362,8 +362,9 @@ class Checker:
         self._say_every(code, message, t, new_events, every_s=float("inf"))
 
     def _say_every(self, code: str, message: str, t: float, new_events: list[Event], *, every_s: float) -> None:
-        said = [e.t_s for e in self.events if e.code == code]
-        if not said or t - said[-1] >= every_s:
+        said = self._said.get(code)
+        if said is None or t - said >= every_s:
+            self._said[code] = t
             self._emit(Event(t, "info", code, message, 1), new_events)
 
     def _set_posture_state(self, t: float, state: str, faults: list[str]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class FaultTracker:
         if f.reference == "baseline":
             values = self._baselines.get(f.metric)
             return float(np.median(values)) if values and len(values) >= 5 else None
-        value = self.profile.get(f.reference.split(":", 1)[1])
+        value = self.profile.get(f.profile_key)
         if value is None and f.session_baseline_s is not None:
             taken = self._session.get(_session_key(f))
             return taken.value if taken is not None and taken.done(f.session_baseline_s) else None
@@ -61,8 +62,8 @@ class FaultTracker:
         taking = False
         for fs in self._states:
             f = fs.spec
-            if view not in f.views or f.session_baseline_s is None or f.reference is None \
-                    or self.profile.get(f.reference.split(":", 1)[1]) is not None:
+            if view not in f.views or f.session_baseline_s is None or f.profile_key is None \
+                    or self.profile.get(f.profile_key) is not None:
                 continue
             taken = self._session.setdefault(_session_key(f), _SessionBaseline())
             if taken.done(f.session_baseline_s):
@@ -185,8 +186,9 @@ class _SessionBaseline:
     def done(self, seconds: float) -> bool:
         return self.first_s is not None and self.last_s - self.first_s >= seconds and len(self.values) >= 3
 
-    @property
+    @cached_property
     def value(self) -> float:
+        """Read only once taken (`done`), when no more values come: computed once."""
         return float(np.median(self.values))
 
 

@@ -114,6 +114,12 @@ def knee_flexion_deg(pose: Pose, ctx: MetricContext) -> float | None:
 FEET_SEEN = 0.3
 
 
+def _leg_length(world: np.ndarray, side: str) -> float:
+    """Hip-knee plus knee-ankle length of one leg in world coordinates."""
+    hip, knee, ankle = (world[int(j)] for j in _leg(side))
+    return float(np.linalg.norm(knee - hip) + np.linalg.norm(ankle - knee))
+
+
 def _legs_seen(pose: Pose, ctx: MetricContext) -> list[str]:
     """Sides whose hip and knee the model sees (ankles may be off-frame: it estimates them)."""
     sides = [s for s in ("left", "right")
@@ -139,9 +145,7 @@ def hip_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
         ctx.missing.update({"left_ankle", "right_ankle"})
         return None
     w = pose.world_xyz.astype(np.float64)
-    lengths = [float(np.linalg.norm(w[int(k)] - w[int(h)]) + np.linalg.norm(w[int(a)] - w[int(k)]))
-               for h, k, a in (_leg("left"), _leg("right"))]
-    length = max(lengths)
+    length = max(_leg_length(w, "left"), _leg_length(w, "right"))
     if length < 1e-6:
         return None
     hip_y = (w[int(L.LEFT_HIP)][1] + w[int(L.RIGHT_HIP)][1]) / 2
@@ -189,9 +193,7 @@ def stance_split_ratio(pose: Pose, ctx: MetricContext) -> float | None:
         return None
     forward = np.array([-across[1], across[0]]) / norm
     split = abs(float(np.dot(w[int(L.LEFT_ANKLE)][[0, 2]] - w[int(L.RIGHT_ANKLE)][[0, 2]], forward)))
-    hip, knee, ankle = (w[int(j)] for j in _leg(ctx.side))
-    length = float(np.linalg.norm(knee - hip) + np.linalg.norm(ankle - knee))
-    return split / max(length, 1e-6)
+    return split / max(_leg_length(w, ctx.side), 1e-6)
 
 
 @metric("squat_depth_deg", "deg")

@@ -162,6 +162,13 @@ class FaultSpec(_Model):
         return self
 
     @property
+    def profile_key(self) -> str | None:
+        """The profile value the thresholds are relative to (`profile:<key>`), if any."""
+        if self.reference and self.reference.startswith("profile:"):
+            return self.reference.split(":", 1)[1]
+        return None
+
+    @property
     def exit_threshold(self) -> float:
         return self.enter if self.exit is None else self.exit
 
@@ -177,7 +184,6 @@ class ExerciseSpec(_Model):
     @model_validator(mode="after")
     def _check(self) -> ExerciseSpec:
         names = [self.reps.metric] if self.reps else []
-        names += [c.metric for c in self.reps.requires] if self.reps else []
         if self.hold:
             names.append(self.hold.metric)
         for name in names:

@@ -129,12 +129,10 @@ def score_clip(clip: str, label: ClipLabel, run: CheckerRun, *, counts_reps: boo
             found, errors = match_holds(windows, run.holds)
             score.holds_labelled, score.holds_found = len(windows), found
             score.hold_timing_error_s = sum(errors) / len(errors) if errors else None
-        segments = label.sitting_segments()
-        if segments and run.posture_frames:
-            score.sitting_right_s, score.sitting_labelled_s = sitting_time(segments, run.posture_frames)
-    # Negatives for the sitting checker carry their sitting segments too (walk: not_sitting).
-    if role == "negative" and run.posture_frames and label.sitting_segments():
-        score.sitting_right_s, score.sitting_labelled_s = sitting_time(label.sitting_segments(), run.posture_frames)
+    # Sitting segments are scored for the sitting checker, negatives included (walk: not_sitting).
+    segments = label.sitting_segments()
+    if segments and run.posture_frames:
+        score.sitting_right_s, score.sitting_labelled_s = sitting_time(segments, run.posture_frames)
     score.silent_without_reason = not run.counted_anything() and not score.reasons and role == "own"
     return score
 
