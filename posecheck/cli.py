@@ -492,14 +492,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 130
     except (typer.Exit, SystemExit) as exc:
         return int(getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except typer.Abort:
+        return 130
+    except Exception as exc:
+        # Usage errors (bad option values, out of range, unknown options): click's own
+        # exception class, or the copy of click that newer typer releases bundle.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
             return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
         raise
     return 0
 

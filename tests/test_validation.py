@@ -181,3 +181,10 @@ def test_a_bad_label_file_gets_one_line_and_exit_1(tmp_path, content, says):
     assert proc.returncode == 1
     assert says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "validation.json").exists()
+
+
+@pytest.mark.parametrize("option", [("--workers", "0"), ("--min-fault-f1", "2"), ("--workers", "many")])
+def test_an_out_of_range_option_is_a_usage_error_not_a_traceback(tmp_path, option):
+    proc = run_cli("validate", str(tmp_path / "labels.json"), *option)
+    assert proc.returncode == 2
+    assert "Invalid value for" in proc.stderr and "Traceback" not in proc.stderr
