@@ -26,6 +26,9 @@ class PoseEstimator(Protocol):
 
     def estimate(self, frame: Frame) -> Pose | None: ...
 
+    def reset(self) -> None:
+        """Forget the person being tracked (the next frame detects anew)."""
+
     def close(self) -> None: ...
 
 
@@ -68,6 +71,9 @@ class MediaPipeLegacyEstimator:
         return pose_from_mediapipe(result.pose_landmarks.landmark, result.pose_world_landmarks.landmark,
                                    timestamp_ms=frame.timestamp_ms, resolution_wh=frame.resolution_wh,
                                    frame_index=frame.index)
+
+    def reset(self) -> None:
+        self._pose.reset()
 
     def close(self) -> None:
         self._log_filter.stop()

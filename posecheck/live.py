@@ -37,14 +37,14 @@ class LiveSession:
         # Calibration judges against defaults only, like `posecheck calibrate`.
         self.checker = Checker(spec, Profile(user=profile.user) if mode == "calibrate" else profile)
         self.smoother = OneEuroSmoother()
-        self._estimator = estimator or create_estimator(model=model)
+        self.estimator = estimator or create_estimator(model=model)
         self._owns_estimator = estimator is None
         self.results: list[FrameResult] = []
         self.started_wall = time.time()
 
     def process(self, frame: Frame) -> LiveUpdate:
         start = time.perf_counter()
-        pose = self.smoother.update(self._estimator.estimate(frame))
+        pose = self.smoother.update(self.estimator.estimate(frame))
         pf = PoseFrame(frame.timestamp_ms, frame.index, pose)
         result = self.checker.update(pf)
         self.results.append(result)
@@ -66,4 +66,4 @@ class LiveSession:
 
     def close(self) -> None:
         if self._owns_estimator:
-            self._estimator.close()
+            self.estimator.close()

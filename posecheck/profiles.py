@@ -22,10 +22,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import PosecheckError
+from .files import private_dir
 from .models import user_data_dir
 
 FORMAT = "posecheck.profile"
-_USER_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# A file name on every system: starts with a letter or digit (no ".", "..", hidden
+# files), then letters, digits, ".", "_" or "-"; no separators, spaces or newlines.
+_USER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def profile_dir() -> Path:
@@ -60,9 +63,15 @@ class Profile:
 
 
 def _path(user: str) -> Path:
-    if not _USER_RE.match(user):
-        raise PosecheckError(f"user name '{user}' may only hold letters, digits, '.', '_' and '-'")
+    if not _USER_RE.fullmatch(user):
+        shown = user[:64].encode("unicode_escape").decode()
+        raise PosecheckError(f"user name '{shown}' must start with a letter or digit and hold at most 64 "
+                             "letters, digits, '.', '_' and '-'")
     return profile_dir() / f"{user}.json"
+
+
+def profile_exists(user: str) -> bool:
+    return _path(user).is_file()
 
 
 def load_profile(user: str = "default") -> Profile:
@@ -82,7 +91,7 @@ def load_profile(user: str = "default") -> Profile:
 
 def save_profile(profile: Profile) -> Path:
     path = _path(profile.user)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(profile.to_dict(), fh, indent=2, sort_keys=True)

@@ -231,6 +231,8 @@ def load_spec(path: str | Path) -> ExerciseSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(f"{path}: no such exercise spec") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path.name}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path.name}: not valid TOML ({exc})") from None
     try:
@@ -255,9 +257,13 @@ def available_exercises() -> list[str]:
 
 
 def get_spec(name: str) -> ExerciseSpec:
+    """The spec of a known exercise. The name is looked up among the specs present,
+    never joined into a path, so no name can reach a file outside the specs folder."""
+    known = available_exercises()
+    if name not in known:
+        shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
+        raise SpecError(f"unknown exercise '{shown}'; choose one of {', '.join(known)}")
     path = exercises_dir() / f"{name}.toml"
-    if not path.is_file():
-        raise SpecError(f"unknown exercise '{name}'; choose one of {', '.join(available_exercises())}")
     spec = load_spec(path)
     if spec.name != name:
         raise SpecError(f"{path.name}: exercise.name is '{spec.name}', expected '{name}'")

@@ -192,7 +192,8 @@ def test_monitor_page_api_reads_the_history(tmp_path):
         now = time.time()
         for i in range(30):
             h.add_sample(now - 40 + i, "upright", 1.0, [])
-    with TestClient(create_app(ServerSettings(data_dir=tmp_path, history_db=tmp_path / "h.sqlite"))) as client:
+    with TestClient(create_app(ServerSettings(data_dir=tmp_path, history_db=tmp_path / "h.sqlite")),
+                    base_url="http://127.0.0.1:8000") as client:
         day = client.get("/api/monitor/day").json()
         assert day["has_history"] and day["summary"]["seconds"]["upright"] == 30
         assert day["timeline"] and day["hourly"]

@@ -21,6 +21,10 @@ from posecheck.spec import get_spec
 from .conftest import clip_path, needs_shared
 
 
+LOCAL = "http://127.0.0.1:8000"
+WS = "ws://127.0.0.1:8000"  # the test client sends Host: testserver unless told
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("POSECHECK_PROFILE_DIR", str(tmp_path / "profiles"))
@@ -29,7 +33,7 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def client(data_dir):
-    with TestClient(create_app(ServerSettings(data_dir=data_dir))) as c:
+    with TestClient(create_app(ServerSettings(data_dir=data_dir)), base_url=LOCAL) as c:
         yield c
 
 
@@ -84,14 +88,14 @@ def test_page_is_served(client):
 
 def test_websocket_from_a_foreign_origin_is_refused(client):
     with pytest.raises(WebSocketDisconnect) as err:
-        with client.websocket_connect("/ws/live", headers={"origin": "http://evil.example"}) as ws:
+        with client.websocket_connect(WS + "/ws/live", headers={"origin": "http://evil.example"}) as ws:
             ws.receive_text()
-    assert err.value.code == 1008
+    assert err.value.code == 1008  # before accept: on the wire an HTTP 403 (test_server_hardening.py)
 
 
 def test_bad_messages_get_errors_and_the_session_goes_on(client):
     frames = jpeg_frames("squat_side_forward_lean.mp4", limit=3)
-    with client.websocket_connect("/ws/live", headers={"origin": "http://127.0.0.1:8000"}) as ws:
+    with client.websocket_connect(WS + "/ws/live", headers={"origin": "http://127.0.0.1:8000"}) as ws:
         ws.send_bytes(packet(*frames[0]))
         assert ws.receive_json()["code"] == "not_started"
         ws.send_text('{"type": "start", "exercise": "plank"}')
@@ -114,7 +118,7 @@ def test_bad_messages_get_errors_and_the_session_goes_on(client):
 @needs_shared
 @pytest.mark.slow
 def test_browser_camera_protocol_counts_reps_and_cues_on_a_real_clip(client):
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS + "/ws/live") as ws:
         ws.send_text('{"type": "start", "exercise": "squat"}')
         ready = ws.receive_json()
         events, last = [], None
@@ -136,7 +140,7 @@ def test_browser_camera_protocol_counts_reps_and_cues_on_a_real_clip(client):
 @needs_shared
 @pytest.mark.slow
 def test_calibrating_live_saves_the_profile(client, data_dir):
-    with client.websocket_connect("/ws/live") as ws:
+    with client.websocket_connect(WS + "/ws/live") as ws:
         ws.send_text('{"type": "start", "exercise": "squat", "user": "lee", "mode": "calibrate"}')
         ws.receive_json()
         for t_ms, jpeg in jpeg_frames("squat_side_good.mp4", every=2):
@@ -155,7 +159,7 @@ def test_server_source_gives_the_same_reps_as_analyze(data_dir):
     clip = clip_path("squat_side_barbell.mp4")
     expected, _ = analyze(clip, get_spec("squat"), profile=Profile())
     settings = ServerSettings(data_dir=data_dir, source=str(clip))
-    with TestClient(create_app(settings)) as client, client.websocket_connect("/ws/source?pace=0&every=10") as ws:
+    with TestClient(create_app(settings), base_url=LOCAL) as client, client.websocket_connect(WS + "/ws/source?pace=0&every=10") as ws:
         ws.send_text('{"type": "start", "exercise": "squat"}')
         assert ws.receive_json()["type"] == "ready"
         pictures = 0
@@ -175,7 +179,7 @@ def test_server_source_gives_the_same_reps_as_analyze(data_dir):
 
 
 def test_server_without_source_says_so(client):
-    with client.websocket_connect("/ws/source") as ws:
+    with client.websocket_connect(WS + "/ws/source") as ws:
         assert ws.receive_json()["code"] == "no_source"
 
 

@@ -1,5 +1,9 @@
 """`create_app(settings)`: the FastAPI app for the live coach. Nothing is built at
-import time; tests build their own app on a temporary data folder."""
+import time; tests build their own app on a temporary data folder.
+
+Local by default: only loopback host names (and `--host`, `--allow-host`) are served,
+which stops DNS-rebinding pages; browsers may only reach the WebSockets and the
+state-changing endpoints from the coach's own pages; at most `max_sessions` models run."""
 
 from __future__ import annotations
 
@@ -7,17 +11,26 @@ import json
 import os
 import tempfile
 import uuid
+from collections import OrderedDict
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from ..estimator_pool import EstimatorPool
+from ..files import private_dir
 from ..models import user_data_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,13 @@ class ServerSettings:
     loop_source: bool = False
     model: str = "full"
     max_frame_bytes: int = 2_000_000
+    # A JPEG's bytes say little about its decoded size (a 1 MB file can hold 16000x16000
+    # pixels, 768 MB decoded): the header is read and anything over 4K UHD is refused.
+    max_frame_pixels: int = 3840 * 2160
+    # Each session runs its own model (~19 ms a frame, ~100 MB): on a 2-core machine four
+    # at once keep every one of them near 15 fps; the rest are told the server is busy.
+    max_sessions: int = 4
+    extra_hosts: tuple[str, ...] = ()  # --allow-host; "*" turns the Host check off
     data_dir: Path = field(default_factory=user_data_dir)
     history_db: Path | None = None  # posture monitor history (default: <data_dir>/history.sqlite)
 
@@ -35,18 +55,29 @@ class ServerSettings:
     def history_path(self) -> Path:
         return self.history_db or self.data_dir / "history.sqlite"
 
-    def allowed_origins(self) -> set[str]:
-        hosts = {"127.0.0.1", "localhost", self.host}
-        return {f"http://{h}:{self.port}" for h in hosts} | {f"https://{h}:{self.port}" for h in hosts}
+    def allowed_hosts(self) -> list[str]:
+        hosts = [*LOOPBACK_NAMES, *self.extra_hosts]
+        if self.host not in WILDCARD_BINDS:
+            hosts.append(self.host)
+        return list(dict.fromkeys(h.lower().strip("[]") for h in hosts))
+
+
+def same_origin(origin: str | None, host_header: str | None) -> bool:
+    """A browser's Origin matches the Host it asked for (no Origin: not a browser page).
+    The Host itself has already passed the trusted-host check."""
+    if origin is None:
+        return True
+    return bool(host_header) and urlsplit(origin).netloc.lower() == host_header.lower()
 
 
 class SessionStore:
-    """Finished sessions in memory; `keep` writes one to `<data_dir>/sessions/<id>.json`
-    (only when the user asks: nothing is stored by default)."""
+    """Finished sessions in memory (the newest `limit`); `keep` writes one to
+    `<data_dir>/sessions/<id>.json` (only when the user asks: nothing is stored by default)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, limit: int = 100) -> None:
         self.dir = data_dir / "sessions"
-        self.reports: dict[str, dict] = {}
+        self.limit = limit
+        self.reports: OrderedDict[str, dict] = OrderedDict()
         self.kept: set[str] = set()
 
     def new_id(self) -> str:
@@ -54,9 +85,12 @@ class SessionStore:
 
     def add(self, session_id: str, report: dict) -> None:
         self.reports[session_id] = report
+        while len(self.reports) > self.limit:
+            old, _ = self.reports.popitem(last=False)
+            self.kept.discard(old)
 
     def keep(self, session_id: str) -> Path:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         path = self.dir / f"{session_id}.json"
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -77,19 +111,44 @@ def get_sessions(request: Request) -> SessionStore:
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 Sessions = Annotated[SessionStore, Depends(get_sessions)]
 
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .. import __version__
+    from ..estimator import create_estimator
     from .routes import exercises, live, monitor, profiles, sessions
 
     settings = settings or ServerSettings()
-    app = FastAPI(title="posecheck live coach", version=__version__,
+    pool = EstimatorPool(settings.max_sessions, lambda: create_estimator(model=settings.model))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        pool.close()
+
+    app = FastAPI(title="posecheck live coach", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # /docs below serves Swagger UI from this package
                   description="Local exercise form coach. REST for exercises, profiles and sessions; "
                               "WebSocket protocol documented in posecheck/server/schemas.py.")
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.data_dir)
+    app.state.estimators = pool
     for module in (exercises, profiles, sessions, live, monitor):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def refuse_cross_site_changes(request: Request, call_next):
+        # A page elsewhere can send a "simple" POST without asking first; only the
+        # coach's own pages may change anything.
+        if request.method in UNSAFE_METHODS and not same_origin(request.headers.get("origin"),
+                                                                 request.headers.get("host")):
+            return PlainTextResponse("cross-origin request refused", status_code=403)
+        return await call_next(request)
+
+    allowed = settings.allowed_hosts()
+    if "*" not in allowed:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -99,5 +158,22 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     def monitor_page() -> FileResponse:
         return FileResponse(STATIC / "monitor.html")
 
+    _mount_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package: works offline, reaches no CDN."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # the docs page is optional; /openapi.json is always there
+        return
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")

@@ -4,11 +4,14 @@ WebSocket protocol (`/ws/live`, browser camera):
   client -> {"type": "start", "exercise": "squat", "user": "default", "mode": "check"|"calibrate"}
   server -> ready
   client -> binary frame: 8 bytes little-endian float64 timestamp in ms, then a JPEG image
-  server -> frame (one per received frame, in order)
+  server -> frame (one per received frame, in order), or dropped when a newer frame
+            replaced it before the model got to it (more than two frames in flight)
   client -> {"type": "stop"}            server -> summary (and, when calibrating, saves the profile)
-  any problem -> error {code, message}; the session and its counts carry on.
-`/ws/source` (server source): client sends start; the server streams, per frame, a binary
-JPEG of the annotated picture followed by a frame message, then a summary at the end.
+  any problem -> error {code, message}; the session and its counts carry on, except
+            busy (every model slot in use) and model_error, which close with 1013.
+`/ws/source?pace=1&every=1` (server source): client sends start; the server streams, per
+frame, a binary JPEG of the annotated picture followed by a frame message; at the end of
+the source or on the client's stop, a summary. pace is 0 (as fast as possible) or 0.1-10.
 """
 
 from __future__ import annotations
@@ -66,12 +69,14 @@ class ServerConfig(_Wire):
     version: str
     source: str | None = Field(None, description="The server-side source, when one was given.")
     max_frame_bytes: int
+    max_frame_pixels: int
+    max_sessions: int
 
 
 class StartMessage(_Wire):
     type: Literal["start"]
-    exercise: str
-    user: str = "default"
+    exercise: str = Field(max_length=64, description="One of GET /api/exercises' names.")
+    user: str = Field("default", max_length=64)
     mode: Literal["check", "calibrate"] = "check"
 
 
@@ -93,6 +98,7 @@ class ReadyMessage(_Wire):
     exercise: str
     mode: str
     max_frame_bytes: int
+    max_frame_pixels: int
 
 
 class FrameMessage(_Wire):
@@ -111,6 +117,15 @@ class FrameMessage(_Wire):
     posture_state: str | None
     events: list[EventOut]
     process_ms: float
+    dropped: int = Field(0, description="Frames dropped so far because newer ones arrived while the model was busy.")
+
+
+class DroppedMessage(_Wire):
+    """A frame replaced by a newer one before the model reached it (the client sent faster
+    than the model runs); it gets no frame message."""
+    type: Literal["dropped"] = "dropped"
+    seq: int
+    dropped: int
 
 
 class SummaryMessage(_Wire):

@@ -19,6 +19,10 @@ import json
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
+
+from ..errors import PosecheckError
+from ..files import private_dir
 
 STATES = ("upright", "slouched", "not_sitting", "not_visible", "away")
 
@@ -45,15 +49,44 @@ CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);
 SAMPLE_RETENTION_DAYS = 14
 
 
+def database_problem(path: Path, exc: Exception) -> str:
+    """One line on why SQLite could not use `path`; nothing is changed in the file."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return f"{path}: not a posecheck history database ({text}); it was left untouched"
+    if "readonly" in text or "read-only" in text:
+        return f"{path}: the history database cannot be written (read-only)"
+    if "unable to open" in text:
+        return f"{path}: cannot open the history database there (missing or read-only folder)"
+    return f"{path}: history database error ({text})"
+
+
 class History:
-    def __init__(self, path: str | Path) -> None:
+    """`readonly`: for readers (the web page, reports) that must not create the file."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self.db.commit()
+        if self.path.is_dir():
+            raise PosecheckError(f"{self.path}: is a folder, not a history database")
+        self.db = None
+        try:
+            if not readonly:
+                private_dir(self.path.parent)
+            uri = f"file:{quote(str(self.path.absolute()))}?mode={'ro' if readonly else 'rwc'}"
+            self.db = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+            if readonly:
+                self.db.execute("SELECT count(*) FROM minutes").fetchone()
+            else:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(SCHEMA)
+                self.db.commit()
+        except sqlite3.Error as exc:
+            if self.db is not None:
+                self.db.close()
+            raise PosecheckError(database_problem(self.path, exc)) from None
+        except OSError as exc:
+            raise PosecheckError(f"{self.path}: cannot create the history folder ({exc.strerror})") from None
 
     def close(self) -> None:
         self.db.close()

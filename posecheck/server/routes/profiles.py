@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from ...errors import PosecheckError
-from ...profiles import load_profile, save_profile
+from ...profiles import load_profile, profile_exists, save_profile
 from ..schemas import ProfileOut
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
@@ -25,6 +25,8 @@ def read_profile(user: str) -> dict:
 @router.delete("/{user}", response_model=ProfileOut)
 def reset_profile(user: str, exercise: str | None = None) -> dict:
     p = _load(user)
+    if not profile_exists(user):  # nothing to forget: no file is made for a name never used
+        raise HTTPException(status_code=404, detail=f"no profile for user '{user}'")
     p.reset(exercise)
     save_profile(p)
     return {"user": p.user, "values": p.values, "calibrated_at": p.calibrated_at}

@@ -201,6 +201,8 @@ async function start(mode) {
     } else if (msg.type === "frame") {
       onFrameMessage(msg);
       if (!state.serverMode) sendFrame(capture);
+    } else if (msg.type === "dropped") { // a newer frame replaced it: keep the loop going
+      if (!state.serverMode) sendFrame(capture);
     } else if (msg.type === "summary") {
       showSummary(msg);
     } else if (msg.type === "error") {

@@ -1,0 +1,124 @@
+"""Output files and folders: checked before any work, written atomically with the
+user's umask, and locked against a second process working in the same place."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import PosecheckError
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def apply_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
+    """mkstemp/mkdtemp make 0600/0700 entries; give a finished output the mode any
+    other file the user creates would get."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
+def private_dir(path: Path) -> Path:
+    """The user's own data (profiles, kept sessions, posture history): 0700 whatever
+    the umask, as it says how someone moves and sits."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def writable_dir(path: Path, what: str = "output folder") -> Path:
+    """Create `path` (and parents) if needed and prove a file can be written in it.
+    One-line PosecheckError otherwise, before any model has run."""
+    if path.exists() and not path.is_dir():
+        raise PosecheckError(f"{path}: {what} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".posecheck-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PosecheckError(f"{path}: cannot write the {what} there ({_reason(exc)})") from None
+    return path
+
+
+def writable_file(path: Path, what: str = "output") -> Path:
+    """A file that can be (re)placed: not a folder, in a folder that can be written."""
+    if path.is_dir():
+        raise PosecheckError(f"{path}: {what} names a folder; give a file name")
+    writable_dir(path.parent if str(path.parent) else Path("."), f"folder for the {what}")
+    return path
+
+
+class LockHeld(PosecheckError):
+    """Another live process holds the lock."""
+
+
+class PidLock:
+    """An exclusive `flock` on a small file holding the owner's pid. The kernel drops it
+    when the owner exits, however it exits, so a lock is never stale."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> PidLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise LockHeld(f"pid {owner}") from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # drops the flock
+            self._fd = None
+
+    def __enter__(self) -> PidLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether a live process holds `path`'s flock (without taking it for long)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def waiting_lock(path: Path):
+    """A short critical section (writing a shared index): waits for the other writer."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~current_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
