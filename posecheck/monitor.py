@@ -20,6 +20,7 @@ from .checker import Checker
 from .estimator import create_estimator
 from .profiles import Profile
 from .sinks.history import History
+from .errors import SourceError
 from .spec import get_spec
 from .types import Frame, PoseFrame
 
@@ -56,8 +57,10 @@ class CameraSampler:
     """One frame per tick from a camera; reopens with backoff when the camera is missing
     or taken, and releases it between samples when they are far apart."""
 
-    def __init__(self, index: int, interval_s: float, status: Callable[[str], None]) -> None:
+    def __init__(self, index: int, interval_s: float, status: Callable[[str], None],
+                 stop: threading.Event | None = None) -> None:
         self.index = index
+        self.stop = stop or threading.Event()  # wakes the back-off wait at once
         self.interval_s = interval_s
         self.status = status
         self.cap = None
@@ -82,7 +85,7 @@ class CameraSampler:
         if self.cap is None and not self._open():
             self.status(f"camera {self.index} unavailable (missing or used by another program); "
                         f"retrying in {self.backoff_s:.0f} s")
-            time.sleep(self.backoff_s)
+            self.stop.wait(self.backoff_s)
             self.backoff_s = min(60.0, self.backoff_s * 2)
             return None
         self.cap.grab()  # drop a buffered (stale) frame
@@ -111,14 +114,17 @@ def _keyframe_spacing_s(path: str, probe_s: float = 12.0) -> float:
     with av.open(path) as container:
         stream = container.streams.video[0]
         times = []
-        for packet in container.demux(stream):
-            if packet.pts is None:
-                continue
-            t = float(packet.pts * stream.time_base)
-            if packet.is_keyframe:
-                times.append(t)
-            if t > probe_s:
-                break
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * stream.time_base)
+                if packet.is_keyframe:
+                    times.append(t)
+                if t > probe_s:
+                    break
+        except av.error.FFmpegError:  # a damaged file: decoding will say where, in one line
+            pass
     gaps = [b - a for a, b in zip(times, times[1:])]
     return max(gaps) if gaps else float("inf")
 
@@ -142,7 +148,7 @@ def file_samples(path: str, interval_s: float, loop: bool) -> Iterator[tuple[flo
             stream = container.streams.video[0]
             stream.codec_context.skip_frame = "NONKEY" if keyframes_only else "NONREF"
             first = None
-            for frame in container.decode(stream):
+            for frame in _decoded(container, stream, info.name, lambda: last):
                 t = frame.time or 0.0
                 first = t if first is None else first
                 t -= first
@@ -157,6 +163,17 @@ def file_samples(path: str, interval_s: float, loop: bool) -> Iterator[tuple[flo
         if not loop:
             return
         offset += info.duration_s or (last + 1.0 / (info.fps or 30.0))
+
+
+def _decoded(container, stream, name: str, position: Callable[[], float]) -> Iterator:
+    """Frames of `stream`; a corrupt or cut-off file ends in a one-line SourceError."""
+    import av
+
+    try:
+        yield from container.decode(stream)
+    except av.error.FFmpegError as exc:
+        raise SourceError(f"{name}: corrupt or truncated video, decoding failed after {position():.1f} s "
+                          f"({getattr(exc, 'strerror', None) or exc})") from None
 
 
 # --- alert logic ---------------------------------------------------------------------------
@@ -250,7 +267,7 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
     # last region and skips the person detector (~20 instead of ~35 ms of CPU a sample).
     estimator = create_estimator(model=settings.model)
     is_camera = settings.source.isdigit()
-    camera = CameraSampler(int(settings.source), settings.interval_s, status) if is_camera else None
+    camera = CameraSampler(int(settings.source), settings.interval_s, status, stop) if is_camera else None
     files = None if is_camera else file_samples(settings.source, settings.interval_s, settings.loop)
     start_wall = clock()
     taken = 0

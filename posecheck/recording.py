@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import RecordingError
+from .errors import PosecheckError, RecordingError
+from .files import apply_umask, writable_file
 from .landmarks import NUM_LANDMARKS, Landmark
 from .types import Pose, PoseFrame, VideoInfo
 
@@ -73,7 +74,7 @@ class RecordingWriter:
         self.poses_written = 0
 
     def __enter__(self) -> RecordingWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        writable_file(self.path, "recording")
         fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
                                          suffix=".part")
         os.close(fd)
@@ -91,10 +92,15 @@ class RecordingWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._fh.close()
-        if exc_type is None:
-            os.replace(self._tmp, self.path)
-        else:
+        if exc_type is not None:
             Path(self._tmp).unlink(missing_ok=True)
+            return
+        try:
+            apply_umask(self._tmp)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            Path(self._tmp).unlink(missing_ok=True)
+            raise PosecheckError(f"{self.path}: cannot write the recording ({exc.strerror})") from None
 
 
 class Recording:
@@ -116,7 +122,15 @@ class Recording:
         if self.header.get("version") != VERSION:
             raise RecordingError(f"{self.path.name}: recording version {self.header.get('version')} "
                                  f"is not supported (this posecheck reads version {VERSION})")
-        self.info = VideoInfo.from_dict(self.header["source"])
+        source = self.header.get("source")
+        if not isinstance(source, dict):
+            raise RecordingError(f"{self.path.name}: the recording's header has no \"source\" object")
+        try:
+            self.info = VideoInfo.from_dict(source)
+        except KeyError as exc:
+            raise RecordingError(f"{self.path.name}: the recording's header has no source.{exc.args[0]}") from None
+        except (TypeError, ValueError) as exc:
+            raise RecordingError(f"{self.path.name}: the recording's header is malformed ({exc})") from None
         self.model = self.header.get("model", "unknown")
 
     def __iter__(self) -> Iterator[PoseFrame]:

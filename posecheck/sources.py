@@ -47,12 +47,26 @@ def open_source(spec: str | int | os.PathLike, *, max_side: int | None = None,
         raise SourceError(f"{text}: no such file or folder")
     if path.is_dir():
         return ImageFolderSource(path, max_side=max_side)
-    if path.suffix.lower() in IMAGE_SUFFIXES:
+    if path.suffix.lower() in IMAGE_SUFFIXES or is_image_file(path):  # a photo renamed .mp4 is still a photo
         return ImageFolderSource(path, max_side=max_side)
     if is_recording_path(path):
         raise SourceError(f"{text}: is a landmark recording; replay it with `posecheck replay` "
                           "or pass it as --landmarks")
     return VideoFileSource(path, max_side=max_side, prefetch=prefetch, max_fps=max_fps)
+
+
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def is_image_file(path: Path) -> bool:
+    """Whether the file's first bytes are a still image's (PNG, JPEG, BMP, TIFF, WebP),
+    whatever its name says."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head.startswith(IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..files import apply_umask
 from ..checker import FrameResult
 from ..landmarks import Landmark
 from ..spec import ExerciseSpec, for_view
@@ -26,6 +27,7 @@ def atomic_write(path: Path, mode: str = "w"):
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
             yield fh
+        apply_umask(tmp)  # mkstemp makes 0600; a finished file gets the user's usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import PosecheckError
+from ..files import writable_dir
 from .report import Goal
 
 MinOpt = Optional[float]
@@ -55,7 +56,7 @@ def validate(
         ("fault_f1", "fault F1", min_fault_f1), ("sitting_agreement", "sitting agreement", min_sitting),
         ("holds_found", "hold windows found", min_holds),
         ("negatives_silent", "negatives silent", min_negatives_silent)) if value is not None]
-    _check_writable(out)
+    writable_dir(out)  # before any clip runs
     jobs = plan(labels, root, out, cache or out / "landmarks", model)
     bar = tqdm(total=len(jobs), unit="clip", file=sys.stderr, disable=not sys.stderr.isatty())
     outcomes = run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
@@ -70,14 +71,3 @@ def validate(
         typer.echo(f"posecheck: failed: {failure['clip']}: {failure['reason']}", err=True)
     if result["failed"] or not all(g["met"] for g in result["goals"]):
         raise typer.Exit(1)
-
-
-def _check_writable(out: Path) -> None:
-    """Refuse an output folder that cannot be written before any clip runs."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise PosecheckError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None

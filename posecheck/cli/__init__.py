@@ -1,0 +1,60 @@
+"""Command line: `posecheck record|replay|analyze|serve|monitor|...`. Every PosecheckError
+becomes one line on stderr and its exit code; nothing here holds domain logic."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from typing import Optional
+
+import typer
+
+from ..errors import PosecheckError
+from . import analyze, manage, monitor, serve  # noqa: F401 - registers the commands
+from .common import app
+
+
+def _register_validate() -> None:
+    from ..validation.cli import validate
+
+    app.command("validate")(validate)
+
+
+_register_validate()
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    try:
+        # Without standalone mode, click hands back a typer.Exit's code as the return value.
+        returned = app(args=argv, standalone_mode=False)
+        if isinstance(returned, int):
+            return returned
+    except PosecheckError as exc:
+        typer.echo(f"posecheck: error: {exc}", err=True)
+        return exc.exit_code
+    except OSError as exc:  # disk full, permissions changed mid-run: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"posecheck: error: {where}{exc.strerror or exc}", err=True)
+        return 1
+    except sqlite3.Error as exc:
+        typer.echo(f"posecheck: error: history database: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("posecheck: interrupted", err=True)
+        return 130
+    except (typer.Exit, SystemExit) as exc:
+        return int(getattr(exc, "exit_code", getattr(exc, "code", 0)) or 0)
+    except typer.Abort:
+        return 130
+    except Exception as exc:
+        # Usage errors (bad option values, out of range, unknown options): click's own
+        # exception class, or the copy of click that newer typer releases bundle.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

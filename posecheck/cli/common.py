@@ -1,0 +1,57 @@
+"""Shared by every command: the typer apps, option types and small helpers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+# Read before MediaPipe starts: its log filter turns fd 2 into a pipe for a moment.
+STDERR_IS_TTY = sys.stderr.isatty()
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Exercise form checking from pose landmarks, on your own machine.")
+models_app = typer.Typer(no_args_is_help=True, help="List and install pose models.")
+app.add_typer(models_app, name="models")
+exercises_app = typer.Typer(no_args_is_help=True, help="List, show and validate exercise specs.")
+app.add_typer(exercises_app, name="exercises")
+profile_app = typer.Typer(no_args_is_help=True, help="Show or reset a user's calibrations.")
+app.add_typer(profile_app, name="profile")
+monitor_app = typer.Typer(invoke_without_command=True,
+                          help="Background posture monitor: `posecheck monitor` runs it; calibrate; report.")
+app.add_typer(monitor_app, name="monitor")
+
+SourceArg = Annotated[str, typer.Argument(help="Camera index (0), video file, image, folder of images, "
+                                                "or a .landmarks.jsonl recording.")]
+ModelOpt = Annotated[str, typer.Option("--model", help="Pose model: lite, full (bundled) or heavy.")]
+MaxSideOpt = Annotated[Optional[int], typer.Option(
+    "--max-side", min=0, max=16384, help="Shrink frames so the longer side is at most this many pixels before the model "
+                       "(0: never; default 1280, and 960 in batch mode).")]
+
+
+def max_side_or_default(option: int | None, default: int) -> int | None:
+    """--max-side as given (0: never shrink), else the mode's default."""
+    if option is None:
+        return default
+    return option or None
+
+
+def progress_bar(total: int | None, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, leave=False,
+                disable=not STDERR_IS_TTY)
+
+ExerciseOpt = Annotated[str, typer.Option("--exercise", "-e", help="squat, glute_bridge, bird_dog or sitting_posture.")]
+UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use.")]
+
+def history_path(db: Optional[Path]) -> Path:
+    from ..models import user_data_dir
+
+    return db or user_data_dir() / "history.sqlite"
+
+
+DbOpt = Annotated[Optional[Path], typer.Option("--db", help="History database (default: user data folder).")]
+

@@ -1,0 +1,97 @@
+"""Exercise specs, profiles and models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import PosecheckError
+from .common import (
+    UserOpt,
+    exercises_app,
+    models_app,
+    profile_app,
+)
+
+
+@exercises_app.command("list")
+def exercises_list() -> None:
+    """The exercises posecheck can check."""
+    from ..spec import available_exercises, get_spec
+
+    for name in available_exercises():
+        spec = get_spec(name)
+        typer.echo(f"{name:<16} {spec.exercise.summary}")
+
+
+@exercises_app.command("show")
+def exercises_show(name: Annotated[str, typer.Argument()]) -> None:
+    """What an exercise checks, its thresholds and the evidence behind them."""
+    from ..spec import get_spec
+
+    spec = get_spec(name)
+    typer.echo(f"{spec.exercise.title}: {spec.exercise.summary}\nCamera: {spec.exercise.camera}")
+    for f in spec.faults:
+        ref = f" relative to {f.reference}" if f.reference else ""
+        typer.echo(f"- {f.code} ({'/'.join(f.views)}): {f.fault_if} {f.enter:g}{ref}\n    {f.evidence}")
+
+
+@exercises_app.command("validate")
+def exercises_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:
+    """Load and check every spec (or the given files); errors name the file and key."""
+    from ..spec import exercises_dir, load_spec
+
+    for path in paths or sorted(exercises_dir().glob("*.toml")):
+        spec = load_spec(path)
+        typer.echo(f"{path.name}: ok ({len(spec.faults)} faults)")
+
+
+@profile_app.command("show")
+def profile_show(user: UserOpt = "default") -> None:
+    """Print a user's calibration values."""
+    from ..profiles import load_profile
+
+    typer.echo(json.dumps(load_profile(user).to_dict(), indent=2, sort_keys=True))
+
+
+@profile_app.command("reset")
+def profile_reset(user: UserOpt = "default",
+                  exercise: Annotated[Optional[str], typer.Option("--exercise", "-e")] = None) -> None:
+    """Forget a user's calibrations (all, or one exercise's)."""
+    from ..profiles import load_profile, profile_exists, save_profile
+
+    profile = load_profile(user)
+    if not profile_exists(user):  # nothing stored: nothing to reset, and no file is made
+        typer.echo(f"no calibrations stored for user '{user}'; nothing to reset")
+        return
+    profile.reset(exercise)
+    typer.echo(f"reset; saved to {save_profile(profile)}")
+
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show each model and where it was found."""
+    from ..models import REGISTRY, find_model_file, mediapipe_model_dir
+
+    for name, entry in REGISTRY.items():
+        try:
+            where = mediapipe_model_dir() / entry.filename if entry.bundled else find_model_file(name)
+        except PosecheckError as exc:
+            where = f"problem: {exc}"
+        typer.echo(f"{name:<6} {'bundled' if entry.bundled else 'optional':<9} {where or 'not found'}")
+
+
+@models_app.command("install")
+def models_install(
+    name: Annotated[str, typer.Argument(help="lite or heavy")],
+    path: Annotated[Path, typer.Argument(help="The .tflite file (checked against its SHA-256).")],
+) -> None:
+    """Copy a verified model file into the user's model cache."""
+    from ..models import install_model
+
+    typer.echo(f"installed {name} -> {install_model(name, path)}")
+
