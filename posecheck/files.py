@@ -47,7 +47,7 @@ def writable_dir(path: Path, what: str = "output folder") -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise PosecheckError(f"{path}: cannot write the {what} there ({_reason(exc)})") from None
+        raise PosecheckError(f"{path}: cannot create or write to this {what} ({_reason(exc)})") from None
     return path
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..batch import file_size
+from ..batch.video import file_size
 from ..models import sha256_of
 from .labels import LabelFile
 from .scoring import CheckerRun
