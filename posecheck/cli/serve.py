@@ -62,8 +62,10 @@ def serve(
     import uvicorn
 
     from ..server.app import ServerSettings, create_app
+    from ..server.memory import limit_arenas
     from ..sources import open_source
 
+    limit_arenas(2 + max_sessions)  # before any worker thread exists; see server/memory.py
     if source is not None:  # fail now, with the one-line error, not in the browser later
         open_source(source).close()
     sock = listening_socket(host, port)

@@ -24,9 +24,17 @@ from ...live import LiveSession, LiveUpdate
 from ...profiles import load_profile, save_profile
 from ...spec import get_spec
 from ...types import Frame
-from ..app import Settings, ServerSettings, same_origin
+from ..app import ServerSettings, Settings, same_origin
+from ..memory import release_free_memory
 from ..schemas import (
-    DroppedMessage, ErrorMessage, EventOut, FrameMessage, ReadyMessage, ServerConfig, StartMessage, StopMessage,
+    DroppedMessage,
+    ErrorMessage,
+    EventOut,
+    FrameMessage,
+    ReadyMessage,
+    ServerConfig,
+    StartMessage,
+    StopMessage,
     SummaryMessage,
 )
 
@@ -134,6 +142,7 @@ async def _open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, S
 def _close_session(ws: WebSocket, session: LiveSession) -> None:
     session.close()
     ws.app.state.estimators.release(session.estimator)
+    release_free_memory()
 
 
 async def _finish(ws: WebSocket, session: LiveSession, session_id: str, start: StartMessage) -> None:
