@@ -77,17 +77,25 @@ async def _error(ws: WebSocket, code: str, message: str) -> None:
     await _send(ws, ErrorMessage(code=code, message=message))
 
 
-def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height from the image header alone (nothing is decoded)."""
+def checked_image_size(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """Width and height from the image header alone (nothing is decoded yet); a frame
+    over `max_pixels` is refused here, before it can take memory."""
     from PIL import Image, UnidentifiedImageError
 
+    too_large = ValueError(f"frame is over the {max_pixels}-pixel limit; send at most 1280 px a side")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("JPEG", "PNG"):
                 raise ValueError(f"frame is a {image.format} image; send JPEG or PNG")
-            return image.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            w, h = image.size
+    except Image.DecompressionBombError:  # Pillow's own, far higher, limit
+        raise too_large from None
+    except (UnidentifiedImageError, OSError):
         raise ValueError("frame is not a JPEG/PNG image") from None
+    if w * h > max_pixels:
+        raise ValueError(f"frame of {w}x{h} pixels is over the {max_pixels}-pixel limit; "
+                         "send at most 1280 px a side")
+    return w, h
 
 
 def decode_frame(data: bytes, index: int, max_pixels: int) -> Frame:
@@ -98,9 +106,7 @@ def decode_frame(data: bytes, index: int, max_pixels: int) -> Frame:
     if not math.isfinite(t_ms):
         raise ValueError("the frame's timestamp is not a finite number")
     image = data[_HEADER.size:]
-    w, h = image_size(image)
-    if w * h > max_pixels:
-        raise ValueError(f"frame of {w}x{h} pixels is over the {max_pixels}-pixel limit; send at most 1280 px")
+    checked_image_size(image, max_pixels)
     bgr = cv2.imdecode(np.frombuffer(image, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError("frame is not a JPEG/PNG image")
