@@ -40,7 +40,7 @@ def writable_dir(path: Path, what: str = "output folder") -> Path:
     """Create `path` (and parents) if needed and prove a file can be written in it.
     One-line PosecheckError otherwise, before any model has run."""
     if path.exists() and not path.is_dir():
-        raise PosecheckError(f"{path}: {what} is a file, not a folder")
+        raise PosecheckError(f"{path}: cannot create or write to this {what}: it is a file")
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=path, prefix=".posecheck-probe-")
