@@ -117,7 +117,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .. import __version__
     from ..estimator import create_estimator
-    from .routes import exercises, live, monitor, profiles, sessions
+    from .routes import exercises, live, monitor, profiles, sessions, source
 
     settings = settings or ServerSettings()
     pool = EstimatorPool(settings.max_sessions, lambda: create_estimator(model=settings.model))
@@ -134,7 +134,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.data_dir)
     app.state.estimators = pool
-    for module in (exercises, profiles, sessions, live, monitor):
+    for module in (exercises, profiles, sessions, live, source, monitor):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -1,0 +1,152 @@
+"""What both live WebSockets share: opening a session on a pooled model (or saying why
+not), decoding a browser frame safely, the messages sent, and the end-of-set summary."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+
+import numpy as np
+from anyio import to_thread
+from fastapi import WebSocket
+from pydantic import ValidationError
+
+from ..errors import PosecheckError
+from ..estimator_pool import EstimatorPool, PoolBusy
+from ..live import LiveSession, LiveUpdate
+from ..profiles import load_profile, save_profile
+from ..spec import get_spec
+from ..types import Frame
+from .app import ServerSettings, same_origin
+from .memory import release_free_memory
+from .schemas import ErrorMessage, EventOut, FrameMessage, StartMessage, SummaryMessage
+
+FRAME_HEADER = struct.Struct("<d")  # little-endian float64 timestamp (ms) before the image
+CLOSE_POLICY, CLOSE_TRY_AGAIN = 1008, 1013
+
+
+def origin_ok(ws: WebSocket) -> bool:
+    return same_origin(ws.headers.get("origin"), ws.headers.get("host"))
+
+
+def frame_message(seq: int, update: LiveUpdate, dropped: int = 0) -> FrameMessage:
+    r, pose = update.result, update.pose_frame.pose
+    landmarks = None
+    if pose is not None:
+        arr = np.column_stack([pose.xyz_norm[:, :2], pose.visibility]).round(4)
+        landmarks = arr.tolist()
+    return FrameMessage(seq=seq, t_ms=update.pose_frame.timestamp_ms, landmarks=landmarks, view=r.view,
+                        position=r.position, phase=r.phase, judged=r.judged, rep_count=r.rep_count,
+                        active_faults=list(r.active_faults), highlight=update.highlight, hold=update.hold,
+                        posture_state=r.posture_state, events=[EventOut(**e.to_dict()) for e in r.events],
+                        process_ms=round(update.process_ms, 2), dropped=dropped)
+
+
+async def send_message(ws: WebSocket, message) -> None:
+    await ws.send_text(message.model_dump_json())
+
+
+async def send_error(ws: WebSocket, code: str, message: str) -> None:
+    await send_message(ws, ErrorMessage(code=code, message=message))
+
+
+def checked_image_size(data: bytes, max_pixels: int) -> tuple[int, int]:
+    """Width and height from the image header alone (nothing is decoded yet); a frame
+    over `max_pixels` is refused here, before it can take memory."""
+    from PIL import Image, UnidentifiedImageError
+
+    too_large = ValueError(f"frame is over the {max_pixels}-pixel limit; send at most 1280 px a side")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("JPEG", "PNG"):
+                raise ValueError(f"frame is a {image.format} image; send JPEG or PNG")
+            w, h = image.size
+    except Image.DecompressionBombError:  # Pillow's own, far higher, limit
+        raise too_large from None
+    except (UnidentifiedImageError, OSError):
+        raise ValueError("frame is not a JPEG/PNG image") from None
+    if w * h > max_pixels:
+        raise ValueError(f"frame of {w}x{h} pixels is over the {max_pixels}-pixel limit; "
+                         "send at most 1280 px a side")
+    return w, h
+
+
+def decode_frame(data: bytes, index: int, max_pixels: int) -> Frame:
+    """8-byte timestamp + JPEG/PNG -> Frame; the pixel count is checked before decoding."""
+    import cv2
+
+    (t_ms,) = FRAME_HEADER.unpack_from(data, 0)
+    if not math.isfinite(t_ms):
+        raise ValueError("the frame's timestamp is not a finite number")
+    image = data[FRAME_HEADER.size:]
+    checked_image_size(image, max_pixels)
+    bgr = cv2.imdecode(np.frombuffer(image, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("frame is not a JPEG/PNG image")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    return Frame(image=rgb, timestamp_ms=float(t_ms), index=index, resolution_wh=(w, h))
+
+
+class SessionRefused(Exception):
+    def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.close_code = code, message, close_code
+
+
+async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, StartMessage]:
+    """A start message -> a session holding a pooled model. Exercise names come from the
+    loaded specs only (never a path), user names from the profile name rules."""
+    settings: ServerSettings = ws.app.state.settings
+    pool: EstimatorPool = ws.app.state.estimators
+    if text is None:
+        raise SessionRefused("not_started", "send a start message before frames")
+    try:
+        start = StartMessage.model_validate_json(text)
+        spec = get_spec(start.exercise)
+        profile = load_profile(start.user)
+    except ValidationError as exc:
+        raise SessionRefused("bad_message", f"expected a start message: {exc.errors()[0]['msg']}") from None
+    except PosecheckError as exc:
+        raise SessionRefused("bad_start", str(exc)) from None
+    try:
+        estimator = await to_thread.run_sync(pool.acquire)
+    except PoolBusy as exc:
+        raise SessionRefused("busy", f"server busy: {exc}; try again when one ends", CLOSE_TRY_AGAIN) from None
+    except PosecheckError as exc:  # the model cannot load
+        raise SessionRefused("model_error", str(exc), CLOSE_TRY_AGAIN) from None
+    return LiveSession(spec, profile, mode=start.mode, model=settings.model, estimator=estimator), start
+
+
+def close_session(ws: WebSocket, session: LiveSession) -> None:
+    session.close()
+    ws.app.state.estimators.release(session.estimator)
+    release_free_memory()
+
+
+async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, start: StartMessage) -> None:
+    store = ws.app.state.sessions
+    saved = False
+    try:
+        report = await to_thread.run_sync(session.finish)
+    except PosecheckError as exc:  # calibration found nothing usable
+        await send_error(ws, "calibration_failed", str(exc))
+        session.checker.finish()
+        report = None
+    if report is not None:
+        if start.mode == "calibrate":
+            profile = load_profile(start.user)
+            profile.update(start.exercise, report["calibration"])
+            save_profile(profile)
+            saved = True
+        store.add(session_id, report)
+        await send_message(ws, SummaryMessage(session_id=session_id, report=report, calibration_saved=saved))
+
+
+async def refuse(ws: WebSocket, refused: SessionRefused) -> None:
+    await send_error(ws, refused.code, refused.message)
+    if refused.close_code:
+        await ws.close(code=refused.close_code, reason=refused.code)
+
+
