@@ -116,7 +116,11 @@ async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, St
         raise SessionRefused("busy", f"server busy: {exc}; try again when one ends", CLOSE_TRY_AGAIN) from None
     except PosecheckError as exc:  # the model cannot load
         raise SessionRefused("model_error", str(exc), CLOSE_TRY_AGAIN) from None
-    return LiveSession(spec, profile, mode=start.mode, model=settings.model, estimator=estimator), start
+    try:
+        return LiveSession(spec, profile, mode=start.mode, model=settings.model, estimator=estimator), start
+    except BaseException:
+        pool.release(estimator)  # a slot is never lost
+        raise
 
 
 def close_session(ws: WebSocket, session: LiveSession) -> None:
