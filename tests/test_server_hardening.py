@@ -152,9 +152,9 @@ def test_slow_paced_sessions_that_go_away_leave_no_threads_behind(server):
     def settled_threads() -> int:
         """The thread count once ended sessions have wound down (each stops within a frame)."""
         counts = []
-        for _ in range(40):
+        for _ in range(80):
             counts.append(server.threads())
-            if len(counts) >= 4 and len(set(counts[-4:])) == 1:
+            if len(counts) >= 8 and len(set(counts[-8:])) == 1:
                 break
             time.sleep(0.25)
         return counts[-1]
@@ -165,7 +165,9 @@ def test_slow_paced_sessions_that_go_away_leave_no_threads_behind(server):
     for _ in range(8):
         open_and_leave()
     after_16 = settled_threads()
-    assert after_16 <= after_8 + 2, (after_8, after_16)  # nothing accumulates per session
+    # A leak is a thread per session (8 more here). What may differ: the pool lending one
+    # more model (2 MediaPipe threads) when a session starts before the last one is done.
+    assert after_16 <= after_8 + 3, (after_8, after_16)
     with connect(f"{server.ws}/ws/source?pace=0&every=5") as ws:  # a normal session still gets frames
         assert start_session(ws)["type"] == "ready"
         kinds = [json.loads(m)["type"] for m in (ws.recv(timeout=30) for _ in range(20)) if isinstance(m, str)]
