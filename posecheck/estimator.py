@@ -19,8 +19,8 @@ from .types import Frame, Pose
 class PoseEstimator(Protocol):
     """Turns one upright RGB frame into a `Pose` (or None when nobody is found).
 
-    A Tasks-API backend (PoseLandmarker with a user-supplied `.task` file) fits here:
-    implement `estimate` and `close`, and register it in `create_estimator`."""
+    Two backends: the legacy solution (mediapipe <= 0.10.21) and the Tasks API's
+    PoseLandmarker (any newer MediaPipe); `create_estimator` picks one."""
 
     name: str
 
@@ -97,6 +97,7 @@ class NativeLogFilter:
     POSECHECK_DEBUG=1 turns it off."""
 
     NOISE = (b"INFO: Created TensorFlow Lite", b"WARNING: All log messages before absl",
+             b"WARNING: Logging before InitGoogle()",
              b"W0000 ", b"I0000 ", b"E0000 ")
 
     def __init__(self) -> None:
@@ -134,7 +135,8 @@ class NativeLogFilter:
 
 def pose_from_mediapipe(image_landmarks, world_landmarks, *, timestamp_ms: float,
                         resolution_wh: tuple[int, int], frame_index: int) -> Pose:
-    image = np.array([(p.x, p.y, p.z, p.visibility, p.presence) for p in image_landmarks],
+    # The Tasks API leaves visibility/presence as None where it has none to give.
+    image = np.array([(p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0) for p in image_landmarks],
                      dtype=np.float32)
     world = np.array([(p.x, p.y, p.z) for p in world_landmarks], dtype=np.float32)
     if image.shape[0] != NUM_LANDMARKS:
@@ -144,8 +146,106 @@ def pose_from_mediapipe(image_landmarks, world_landmarks, *, timestamp_ms: float
                 frame_index=frame_index, presence=image[:, 4].copy())
 
 
-def create_estimator(*, model: str = "full", static_image_mode: bool = False) -> PoseEstimator:
-    if model.endswith(".task"):
-        raise ModelError(f"{model}: Tasks-API .task models are not supported by this build yet; "
-                         "use --model lite|full|heavy")
+class MediaPipeTasksEstimator:
+    """`PoseLandmarker` from the Tasks API (the only API of MediaPipe 1.x, e.g. on Python
+    3.13), with a `.task` bundle from task_models.py. Same landmarks, same `Pose`s."""
+
+    def __init__(self, *, model: str = "full", static_image_mode: bool = False,
+                 bundle_path: str | None = None) -> None:
+        from .task_models import find_bundle
+
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions
+            from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
+        except ImportError as exc:
+            raise ModelError(f"this mediapipe has no Tasks API ({exc})") from None
+        path = bundle_path or str(find_bundle(model).path)
+        self.name = f"mediapipe-tasks-{model}"
+        self._mp = mp
+        self._video = not static_image_mode
+        self._log_filter = NativeLogFilter()
+        self._frames_until_quiet_ends = 30
+        options = PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=path),
+            running_mode=RunningMode.VIDEO if self._video else RunningMode.IMAGE,
+            num_poses=1, min_pose_detection_confidence=0.5, min_pose_presence_confidence=0.5,
+            min_tracking_confidence=0.5, output_segmentation_masks=False)
+        try:
+            self._landmarker = PoseLandmarker.create_from_options(options)
+        except Exception as exc:  # noqa: BLE001 - RuntimeError/ValueError from the C++ side
+            self._log_filter.stop()
+            raise ModelError(f"mediapipe could not load {path}: {exc}") from None
+        # VIDEO mode wants strictly increasing timestamps, also across the sessions of a
+        # pooled estimator: an offset keeps each session's own spacing after a jump back.
+        self._offset_ms = 0
+        self._last_ms = -1
+
+    def _timestamp(self, t_ms: float) -> int:
+        ts = int(round(t_ms)) + self._offset_ms
+        if ts <= self._last_ms:
+            self._offset_ms += self._last_ms + 1 - ts
+            ts = self._last_ms + 1
+        self._last_ms = ts
+        return ts
+
+    def _detect(self, rgb: np.ndarray, t_ms: float):
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self._video:
+            return self._landmarker.detect_for_video(image, self._timestamp(t_ms))
+        return self._landmarker.detect(image)
+
+    def estimate(self, frame: Frame) -> Pose | None:
+        result = self._detect(frame.image, frame.timestamp_ms)
+        if self._frames_until_quiet_ends:
+            self._frames_until_quiet_ends -= 1
+            if not self._frames_until_quiet_ends:
+                self._log_filter.stop()
+        if not result.pose_landmarks:
+            return None
+        return pose_from_mediapipe(result.pose_landmarks[0], result.pose_world_landmarks[0],
+                                   timestamp_ms=frame.timestamp_ms, resolution_wh=frame.resolution_wh,
+                                   frame_index=frame.index)
+
+    def reset(self) -> None:
+        # As for the legacy graph: a frame with nobody in it drops the tracked person.
+        self._detect(np.zeros((64, 64, 3), dtype=np.uint8), self._last_ms + 1 - self._offset_ms)
+
+    def close(self) -> None:
+        self._log_filter.stop()
+        self._landmarker.close()
+
+
+BACKENDS = ("auto", "legacy", "tasks")
+
+
+def legacy_available() -> bool:
+    try:
+        import mediapipe as mp
+
+        return hasattr(mp, "solutions") and hasattr(mp.solutions, "pose")
+    except ImportError:
+        return False
+
+
+def chosen_backend(backend: str | None = None) -> str:
+    """`legacy` where mp.solutions exists (mediapipe <= 0.10.21), else `tasks`; or as asked
+    (`--backend`, `$POSECHECK_BACKEND`)."""
+    backend = backend or os.environ.get("POSECHECK_BACKEND") or "auto"
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "legacy" if legacy_available() else "tasks"
+    if backend == "legacy" and not legacy_available():
+        raise ModelError("this mediapipe has no legacy pose solution (mp.solutions was removed in 0.10.30); "
+                         "use --backend tasks")
+    return backend
+
+
+def create_estimator(*, model: str = "full", static_image_mode: bool = False,
+                     backend: str | None = None) -> PoseEstimator:
+    if model.endswith(".task"):  # a bundle of the user's own: only the Tasks API reads it
+        return MediaPipeTasksEstimator(static_image_mode=static_image_mode, bundle_path=model)
+    if chosen_backend(backend) == "tasks":
+        return MediaPipeTasksEstimator(model=model, static_image_mode=static_image_mode)
     return MediaPipeLegacyEstimator(model=model, static_image_mode=static_image_mode)

@@ -1,4 +1,4 @@
-"""Exercise specs: `exercises/<name>.toml` loaded into validated models.
+"""Exercise specs: `<name>.toml` files (found by catalog.py) loaded into validated models.
 
 A spec says which metrics drive reps and holds, and for each fault: its metric, when it
 is judged, its thresholds (separate enter/exit values for hysteresis), what they are
@@ -10,11 +10,13 @@ Errors name the file and key: `squat.toml: faults[2].metric 'knee_x' is not a kn
 from __future__ import annotations
 
 import tomllib
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .catalog import spec_files
 from .errors import SpecError
 from .metrics import METRICS
 
@@ -214,7 +216,7 @@ class ExerciseSpec(_Model):
         return list(dict.fromkeys(f.code for f in self.faults))
 
 
-EXERCISES_DIR = Path(__file__).resolve().parent.parent / "exercises"
+EXERCISES_DIR = Path(__file__).resolve().parent / "exercises"  # the built-in specs, in the checkout
 
 
 def error_location(loc: tuple) -> str:
@@ -225,8 +227,8 @@ def error_location(loc: tuple) -> str:
     return out
 
 
-def load_spec(path: str | Path) -> ExerciseSpec:
-    path = Path(path)
+def load_spec(path: str | Path | Traversable) -> ExerciseSpec:
+    path = Path(path) if isinstance(path, str) else path
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -246,25 +248,18 @@ def load_spec(path: str | Path) -> ExerciseSpec:
         raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None
 
 
-def exercises_dir() -> Path:
-    import os
-
-    return Path(os.environ.get("POSECHECK_EXERCISES_DIR", EXERCISES_DIR))
-
-
 def available_exercises() -> list[str]:
-    return sorted(p.stem for p in exercises_dir().glob("*.toml"))
+    return list(spec_files())
 
 
 def get_spec(name: str) -> ExerciseSpec:
     """The spec of a known exercise. The name is looked up among the specs present,
-    never joined into a path, so no name can reach a file outside the specs folder."""
-    known = available_exercises()
+    never joined into a path, so no name can reach a file outside the specs folders."""
+    known = spec_files()
     if name not in known:
         shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
         raise SpecError(f"unknown exercise '{shown}'; choose one of {', '.join(known)}")
-    path = exercises_dir() / f"{name}.toml"
-    spec = load_spec(path)
+    spec = load_spec(known[name].file)
     if spec.name != name:
-        raise SpecError(f"{path.name}: exercise.name is '{spec.name}', expected '{name}'")
+        raise SpecError(f"{known[name].file.name}: exercise.name is '{spec.name}', expected '{name}'")
     return spec

@@ -92,5 +92,26 @@ def test_unknown_exercise_lists_the_known_ones():
     assert proc.returncode == 4 and "unknown exercise 'plank'; choose one of bird_dog" in proc.stderr
 
 
-def test_specs_live_in_the_exercises_folder():
-    assert EXERCISES_DIR.name == "exercises" and (EXERCISES_DIR / "squat.toml").is_file()
+def test_specs_live_in_the_package_and_the_checkouts_exercises_folder_is_the_same_files():
+    assert EXERCISES_DIR.parent.name == "posecheck" and (EXERCISES_DIR / "squat.toml").is_file()
+    top = EXERCISES_DIR.parent.parent / "exercises"
+    assert top.resolve() == EXERCISES_DIR.resolve()  # one copy: the top-level folder links to it
+
+
+def test_a_user_spec_overrides_the_built_in_one_and_a_new_one_adds_an_exercise(tmp_path):
+    user = tmp_path / "config" / "posecheck" / "exercises"
+    user.mkdir(parents=True)
+    squat = (EXERCISES_DIR / "squat.toml").read_text().replace("Squat", "My squat", 1)
+    (user / "squat.toml").write_text(squat)
+    extra = tmp_path / "more"
+    extra.mkdir()
+    (extra / "wall_sit.toml").write_text((EXERCISES_DIR / "squat.toml").read_text().replace(
+        'name = "squat"', 'name = "wall_sit"', 1))
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    listed = run_cli("--exercises-dir", str(extra), "exercises", "list", env=env, check=True).stdout
+    lines = {line.split()[0]: line for line in listed.splitlines()}
+    assert set(lines) == {"bird_dog", "glute_bridge", "sitting_posture", "squat", "wall_sit"}
+    assert "[user folder:" in lines["squat"] and "[built-in:" in lines["bird_dog"]
+    assert "[--exercises-dir:" in lines["wall_sit"]
+    shown = run_cli("--exercises-dir", str(extra), "exercises", "show", "wall_sit", env=env, check=True).stdout
+    assert "squat_depth" in shown or "depth" in shown

@@ -23,6 +23,35 @@ monitor_app = typer.Typer(invoke_without_command=True,
                           help="Background posture monitor: `posecheck monitor` runs it; calibrate; report.")
 app.add_typer(monitor_app, name="monitor")
 
+
+@app.callback()
+def global_options(
+    exercises_dir: Annotated[Optional[Path], typer.Option(
+        "--exercises-dir", help="Also read exercise specs from this folder (before your ~/.config/posecheck/"
+                                "exercises and the built-in ones; a spec there replaces one of the same name).")] = None,
+    backend: Annotated[Optional[str], typer.Option(
+        "--backend", help="Pose backend: legacy (mp.solutions, mediapipe <= 0.10.21), tasks (PoseLandmarker, any "
+                          "MediaPipe) or auto (legacy where it exists).")] = None,
+) -> None:
+    """Exercise form checking from pose landmarks, on your own machine."""
+    import os
+
+    if backend is not None:
+        from ..estimator import chosen_backend
+
+        chosen_backend(backend)  # unknown or unavailable: one line now
+        os.environ["POSECHECK_BACKEND"] = backend  # batch workers are other processes
+    if exercises_dir is not None:
+        from ..catalog import ENV_VAR
+
+        if not exercises_dir.is_dir():
+            from ..errors import SpecError
+
+            raise SpecError(f"--exercises-dir {exercises_dir}: no such folder")
+        # Through the environment, so batch workers (other processes) see the same specs.
+        os.environ[ENV_VAR] = os.pathsep.join(filter(None, [str(exercises_dir.resolve()),
+                                                            os.environ.get(ENV_VAR, "")]))
+
 SourceArg = Annotated[str, typer.Argument(help="Camera index (0), video file, image, folder of images, "
                                                 "or a .landmarks.jsonl recording.")]
 ModelOpt = Annotated[str, typer.Option("--model", help="Pose model: lite, full (bundled) or heavy.")]

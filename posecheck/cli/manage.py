@@ -19,12 +19,13 @@ from .common import (
 
 @exercises_app.command("list")
 def exercises_list() -> None:
-    """The exercises posecheck can check."""
-    from ..spec import available_exercises, get_spec
+    """The exercises posecheck can check, and where each spec comes from."""
+    from ..catalog import spec_files
+    from ..spec import load_spec
 
-    for name in available_exercises():
-        spec = get_spec(name)
-        typer.echo(f"{name:<16} {spec.exercise.summary}")
+    for name, found in spec_files().items():
+        summary = load_spec(found.file).exercise.summary
+        typer.echo(f"{name:<16} {summary}  [{found.origin}: {found.where}]")
 
 
 @exercises_app.command("show")
@@ -41,10 +42,11 @@ def exercises_show(name: Annotated[str, typer.Argument()]) -> None:
 
 @exercises_app.command("validate")
 def exercises_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:
-    """Load and check every spec (or the given files); errors name the file and key."""
-    from ..spec import exercises_dir, load_spec
+    """Load and check every spec in use (or the given files); errors name the file and key."""
+    from ..catalog import spec_files
+    from ..spec import load_spec
 
-    for path in paths or sorted(exercises_dir().glob("*.toml")):
+    for path in paths or [f.file for f in spec_files().values()]:
         spec = load_spec(path)
         typer.echo(f"{path.name}: ok ({len(spec.faults)} faults)")
 

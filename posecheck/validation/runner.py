@@ -41,11 +41,12 @@ class ClipOutcome:
 
 def code_digest() -> str:
     """Checksum of the checker code and the exercise specs: results from other code are stale."""
-    from ..spec import exercises_dir
+    from ..catalog import spec_files
 
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for path in sorted([*root.rglob("*.py"), *exercises_dir().glob("*.toml")]):
+    specs = [Path(str(f.file)) for f in spec_files().values()]
+    for path in sorted([*root.rglob("*.py"), *specs]):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
