@@ -169,6 +169,9 @@ class MediaPipeTasksEstimator:
         options = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=path),
             running_mode=RunningMode.VIDEO if self._video else RunningMode.IMAGE,
+            # The legacy solution's thresholds. A lower detection threshold was tried on the
+            # whole shared set: it agreed with the legacy backend on fewer clips (69 of 78
+            # clip x checker runs, against 72 at 0.5), so both backends use the same 0.5.
             num_poses=1, min_pose_detection_confidence=0.5, min_pose_presence_confidence=0.5,
             min_tracking_confidence=0.5, output_segmentation_masks=False)
         try:

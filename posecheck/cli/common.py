@@ -37,9 +37,11 @@ def global_options(
     import os
 
     if backend is not None:
-        from ..estimator import chosen_backend
+        from ..estimator import BACKENDS, chosen_backend
 
-        chosen_backend(backend)  # unknown or unavailable: one line now
+        if backend not in BACKENDS:
+            raise typer.BadParameter(f"choose one of {', '.join(BACKENDS)}", param_hint="'--backend'")
+        chosen_backend(backend)  # unavailable here: one line now
         os.environ["POSECHECK_BACKEND"] = backend  # batch workers are other processes
     if exercises_dir is not None:
         from ..catalog import ENV_VAR

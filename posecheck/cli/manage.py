@@ -73,27 +73,75 @@ def profile_reset(user: UserOpt = "default",
     typer.echo(f"reset; saved to {save_profile(profile)}")
 
 
-
 @models_app.command("list")
 def models_list() -> None:
-    """Show each model and where it was found."""
+    """Each model for each backend, where it was found, and whether it checks out."""
+    from ..estimator import chosen_backend, legacy_available
     from ..models import REGISTRY, find_model_file, mediapipe_model_dir
+    from ..task_models import LANDMARKER_SHA256, find_bundle
 
+    typer.echo(f"backend in use: {chosen_backend()}")
     for name, entry in REGISTRY.items():
+        if not legacy_available():
+            where = "n/a (this mediapipe has no legacy solution)"
+        else:
+            try:
+                where = mediapipe_model_dir() / entry.filename if entry.bundled else find_model_file(name)
+            except PosecheckError as exc:
+                where = f"problem: {exc}"
+        typer.echo(f"legacy {name:<6} {'bundled' if entry.bundled else 'optional':<9} {where or 'not found'}")
+    for name in LANDMARKER_SHA256:
         try:
-            where = mediapipe_model_dir() / entry.filename if entry.bundled else find_model_file(name)
+            bundle = find_bundle(name, build=False)
+            where = f"{bundle.path} ({bundle.origin}, checksums ok)"
         except PosecheckError as exc:
-            where = f"problem: {exc}"
-        typer.echo(f"{name:<6} {'bundled' if entry.bundled else 'optional':<9} {where or 'not found'}")
+            where = str(exc).removeprefix(f"no {name} .task bundle: ")
+        typer.echo(f"tasks  {name:<6} {'shipped' if name == 'full' else 'optional':<9} {where}")
 
 
 @models_app.command("install")
 def models_install(
-    name: Annotated[str, typer.Argument(help="lite or heavy")],
-    path: Annotated[Path, typer.Argument(help="The .tflite file (checked against its SHA-256).")],
+    name: Annotated[str, typer.Argument(help="lite, full or heavy")],
+    path: Annotated[Path, typer.Argument(help="A .tflite landmark model (legacy backend) or a .task bundle "
+                                              "(Tasks backend), checked against its SHA-256.")],
 ) -> None:
     """Copy a verified model file into the user's model cache."""
+    if path.suffix == ".task":
+        from ..models import install_file
+        from ..task_models import cache_path, verify_bundle
+
+        if not path.is_file():
+            raise PosecheckError(f"{path}: no such file")
+        verify_bundle(path, name)
+        install_file(path, cache_path(name))
+        typer.echo(f"installed {name} .task bundle -> {cache_path(name)}")
+        return
     from ..models import install_model
 
     typer.echo(f"installed {name} -> {install_model(name, path)}")
 
+
+@models_app.command("build-task")
+def models_build_task(name: Annotated[str, typer.Argument(help="lite, full or heavy")] = "full") -> None:
+    """Assemble the Tasks backend's .task bundle from the legacy wheel's model files into the
+    model cache (needs mediapipe 0.10.21, whose bundle writer works)."""
+    from ..task_models import build_into_cache
+
+    typer.echo(f"built {build_into_cache(name)}")
+
+
+@models_app.command("check")
+def models_check() -> None:
+    """Load the model of the backend in use on a blank picture: exit 0 when it works."""
+    import numpy as np
+
+    from ..estimator import chosen_backend, create_estimator
+    from ..types import Frame
+
+    estimator = create_estimator()
+    try:
+        estimator.estimate(Frame(image=np.zeros((256, 256, 3), np.uint8), timestamp_ms=0.0, index=0,
+                                 resolution_wh=(256, 256)))
+    finally:
+        estimator.close()
+    typer.echo(f"ok: {estimator.name} ({chosen_backend()} backend)")

@@ -57,7 +57,12 @@ def slug(name: str) -> str:
 
 
 def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
-    return cache_dir / f"{video.stem}.{model}.{sha256_of(video)[:16]}.landmarks.jsonl"
+    """Landmarks depend on the clip, the model and the backend that ran it (the legacy
+    backend's name is left out, so caches made before there were two stay valid)."""
+    from ..estimator import chosen_backend
+
+    tag = model if chosen_backend() == "legacy" else f"{model}-{chosen_backend()}"
+    return cache_dir / f"{video.stem}.{tag}.{sha256_of(video)[:16]}.landmarks.jsonl"
 
 
 def plan(labels: LabelFile, root: Path, out_dir: Path, cache_dir: Path, model: str) -> list[ClipJob]:

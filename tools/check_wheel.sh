@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build the wheel, install it into a clean venv outside the checkout for every supported
+# Python that is present (3.11, 3.12, 3.13), and check that the installed command lists
+# the four exercises and counts the labelled reps of a shared clip. Called by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${SHARED:-$(cd .. && pwd)/shared}"
+CLIP="$SHARED/videos/squat_side_forward_lean.mp4"
+EXPECTED_REPS=2
+WORK="$(mktemp -d /tmp/posecheck-wheel.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+
+.venv/bin/python -m pip wheel --quiet --no-deps -w "$WORK/dist" . > "$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log"; exit 1; }
+WHEEL="$(ls "$WORK"/dist/*.whl)"
+echo "wheel: $(basename "$WHEEL") ($(du -h "$WHEEL" | cut -f1))"
+
+checked=0
+for version in 3.11 3.12 3.13; do
+    # pyenv's interpreters directly (its shims answer only for the selected version), else PATH's.
+    py="$(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/"$version".*/bin/"python$version" 2>/dev/null | tail -1)"
+    [ -n "$py" ] || py="$(command -v "python$version" || true)"
+    if [ -z "$py" ]; then echo "python$version: not present, skipped"; continue; fi
+    venv="$WORK/venv-$version"
+    start=$(date +%s)
+    "$py" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --upgrade pip > "$venv.log" 2>&1
+    "$venv/bin/python" -m pip install --quiet "$WHEEL" >> "$venv.log" 2>&1 || { tail -20 "$venv.log"; exit 1; }
+    mp="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mediapipe"))')"
+    # Outside the checkout, with a fresh home: nothing but the wheel is there to help.
+    ( cd "$WORK" && export HOME="$WORK/home-$version" XDG_DATA_HOME="" XDG_CONFIG_HOME=""
+      list="$("$venv/bin/posecheck" exercises list)"
+      for name in bird_dog glute_bridge sitting_posture squat; do
+          grep -q "^$name " <<< "$list" || { echo "python$version: $name missing from exercises list"; exit 1; }
+      done
+      report="$("$venv/bin/posecheck" analyze "$CLIP" -e squat --json)"
+      reps="$("$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["summary"]["rep_count"])' <<< "$report")"
+      [ "$reps" = "$EXPECTED_REPS" ] || { echo "python$version: $reps reps, expected $EXPECTED_REPS"; exit 1; }
+      backend="$("$venv/bin/posecheck" models check)"
+      echo "python$version: mediapipe $mp, $backend, 4 exercises listed, $reps reps as labelled ($(( $(date +%s) - start )) s)"
+    )
+    checked=$((checked + 1))
+done
+[ "$checked" -gt 0 ] || { echo "no supported Python found"; exit 1; }
+echo "wheel checked on $checked Python versions"
