@@ -16,6 +16,7 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -92,8 +93,10 @@ def record_landmarks(source: str | os.PathLike, output: str | os.PathLike, setti
                      on_frame: Callable[[PoseFrame], None] | None = None) -> tuple[int, int]:
     """Write every frame's raw landmarks to a recording; returns (frames, frames with a person).
     The file appears only when complete."""
+    from .files import writable_file
     from .recording import RecordingWriter
 
+    writable_file(Path(output), "recording")  # before the model loads, not after the whole video
     settings = settings or PipelineSettings(smoothing=False)
     with PoseStream(source, settings) as stream, \
             RecordingWriter(output, stream.info, model=stream.model) as writer:

@@ -42,9 +42,6 @@ class MediaPipeLegacyEstimator:
         import mediapipe as mp
 
         self.name = f"mediapipe-legacy-{model}"
-        # The landmark model loads when the first person is found; by ~30 frames all
-        # start-up logging is over and stderr goes back to normal.
-        self._frames_until_quiet_ends = 30
         self._log_filter = NativeLogFilter()
         try:
             self._pose = mp.solutions.pose.Pose(
@@ -62,10 +59,7 @@ class MediaPipeLegacyEstimator:
 
     def estimate(self, frame: Frame) -> Pose | None:
         result = self._pose.process(frame.image)
-        if self._frames_until_quiet_ends:
-            self._frames_until_quiet_ends -= 1
-            if not self._frames_until_quiet_ends:
-                self._log_filter.stop()
+        self._log_filter.frame_done()
         if result.pose_landmarks is None:
             return None
         return pose_from_mediapipe(result.pose_landmarks.landmark, result.pose_world_landmarks.landmark,
@@ -93,15 +87,17 @@ class MediaPipeLegacyEstimator:
 class NativeLogFilter:
     """While MediaPipe starts, TFLite/absl/glog write start-up chatter straight to file
     descriptor 2 from graph threads, at moments Python cannot bracket. This routes fd 2
-    through a pipe and drops those lines (everything else is passed on) until `stop()`.
-    POSECHECK_DEBUG=1 turns it off."""
+    through a pipe and drops those lines (everything else is passed on) until `stop()`,
+    or until `frames` frames are done: the landmark model loads when the first person is
+    found, and by ~30 frames all start-up logging is over. POSECHECK_DEBUG=1 turns it off."""
 
     NOISE = (b"INFO: Created TensorFlow Lite", b"WARNING: All log messages before absl",
              b"WARNING: Logging before InitGoogle()",
              b"W0000 ", b"I0000 ", b"E0000 ")
 
-    def __init__(self) -> None:
+    def __init__(self, frames: int = 30) -> None:
         self._saved: int | None = None
+        self._frames_left = frames
         if os.environ.get("POSECHECK_DEBUG"):
             return
         try:
@@ -122,6 +118,12 @@ class NativeLogFilter:
             for line in pipe:
                 if not line.startswith(self.NOISE):
                     os.write(self._saved, line)
+
+    def frame_done(self) -> None:
+        if self._frames_left:
+            self._frames_left -= 1
+            if not self._frames_left:
+                self.stop()
 
     def stop(self) -> None:
         if self._saved is None:
@@ -165,7 +167,6 @@ class MediaPipeTasksEstimator:
         self._mp = mp
         self._video = not static_image_mode
         self._log_filter = NativeLogFilter()
-        self._frames_until_quiet_ends = 30
         options = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=path),
             running_mode=RunningMode.VIDEO if self._video else RunningMode.IMAGE,
@@ -200,10 +201,7 @@ class MediaPipeTasksEstimator:
 
     def estimate(self, frame: Frame) -> Pose | None:
         result = self._detect(frame.image, frame.timestamp_ms)
-        if self._frames_until_quiet_ends:
-            self._frames_until_quiet_ends -= 1
-            if not self._frames_until_quiet_ends:
-                self._log_filter.stop()
+        self._log_filter.frame_done()
         if not result.pose_landmarks:
             return None
         return pose_from_mediapipe(result.pose_landmarks[0], result.pose_world_landmarks[0],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import tempfile
 from contextlib import contextmanager
@@ -13,7 +14,10 @@ from pathlib import Path
 from .errors import PosecheckError
 
 
+@functools.lru_cache(maxsize=1)
 def current_umask() -> int:
+    """Read once: os.umask can only be read by setting it, which is not safe while other
+    threads create files."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -23,6 +27,22 @@ def apply_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
     """mkstemp/mkdtemp make 0600/0700 entries; give a finished output the mode any
     other file the user creates would get."""
     os.chmod(path, (0o777 if folder else 0o666) & ~current_umask())
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w"):
+    """A file handle whose content appears at `path` only when the block ends without an
+    error (temp file beside it, then a rename), with the user's usual file mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
+            yield fh
+        apply_umask(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def private_dir(path: Path) -> Path:
@@ -55,7 +75,7 @@ def writable_file(path: Path, what: str = "output") -> Path:
     """A file that can be (re)placed: not a folder, in a folder that can be written."""
     if path.is_dir():
         raise PosecheckError(f"{path}: {what} names a folder; give a file name")
-    writable_dir(path.parent if str(path.parent) else Path("."), f"folder for the {what}")
+    writable_dir(path.parent, f"folder for the {what}")
     return path
 
 

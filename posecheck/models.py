@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelError
+from .files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,10 @@ def ensure_model(name: str) -> ModelEntry:
 
 
 def install_file(src: Path, target: Path) -> None:
-    """Copy `src` to `target` via a temp file in the same folder, then rename."""
+    """Copy `src` to `target`; the file appears only when complete."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
+        with open(src, "rb") as source, atomic_write(target, "wb") as out:
+            shutil.copyfileobj(source, out)
     except OSError as exc:
         raise ModelError(f"cannot copy {src} to {target}: {exc.strerror}") from None
 

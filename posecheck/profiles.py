@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import PosecheckError
-from .files import private_dir
+from .files import atomic_write, private_dir
 from .models import user_data_dir
 
 FORMAT = "posecheck.profile"
@@ -92,8 +91,6 @@ def load_profile(user: str = "default") -> Profile:
 def save_profile(profile: Profile) -> Path:
     path = _path(profile.user)
     private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_write(path) as fh:
         json.dump(profile.to_dict(), fh, indent=2, sort_keys=True)
-    os.replace(tmp, path)
     return path

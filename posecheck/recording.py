@@ -26,7 +26,7 @@ import numpy as np
 
 from . import __version__
 from .errors import PosecheckError, RecordingError
-from .files import apply_umask, writable_file
+from .files import apply_umask
 from .landmarks import NUM_LANDMARKS, Landmark
 from .types import Pose, PoseFrame, VideoInfo
 
@@ -74,7 +74,7 @@ class RecordingWriter:
         self.poses_written = 0
 
     def __enter__(self) -> RecordingWriter:
-        writable_file(self.path, "recording")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
                                          suffix=".part")
         os.close(fd)

@@ -16,7 +16,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .catalog import spec_files
+from .catalog import SpecFile, spec_files
 from .errors import SpecError
 from .metrics import METRICS
 
@@ -252,6 +252,18 @@ def available_exercises() -> list[str]:
     return list(spec_files())
 
 
+def all_specs() -> list[ExerciseSpec]:
+    """Every exercise in use, from one look at the spec folders."""
+    return [_load_named(found) for found in spec_files().values()]
+
+
+def _load_named(found: SpecFile) -> ExerciseSpec:
+    spec = load_spec(found.file)
+    if spec.name != found.name:
+        raise SpecError(f"{found.file.name}: exercise.name is '{spec.name}', expected '{found.name}'")
+    return spec
+
+
 def get_spec(name: str) -> ExerciseSpec:
     """The spec of a known exercise. The name is looked up among the specs present,
     never joined into a path, so no name can reach a file outside the specs folders."""
@@ -259,7 +271,4 @@ def get_spec(name: str) -> ExerciseSpec:
     if name not in known:
         shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
         raise SpecError(f"unknown exercise '{shown}'; choose one of {', '.join(known)}")
-    spec = load_spec(known[name].file)
-    if spec.name != name:
-        raise SpecError(f"{known[name].file.name}: exercise.name is '{spec.name}', expected '{name}'")
-    return spec
+    return _load_named(known[name])

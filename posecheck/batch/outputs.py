@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..files import PidLock, apply_umask, lock_is_held, waiting_lock
+from ..files import PidLock, apply_umask, atomic_write, lock_is_held, waiting_lock
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".wmv", ".3gp"}
 RUN_FILES = ("summary.csv", "index.html")
@@ -163,7 +163,6 @@ def reports_in(out_root: Path) -> dict[str, dict]:
 def write_index(out_root: Path, results: list) -> list:
     """summary.csv and index.html over this run's results (failures included) and every
     other report already in the folder, written under a lock shared by all runs."""
-    from ..sinks.report import atomic_write
     from .video import VideoResult, fill_from_report
 
     with waiting_lock(out_root / ".posecheck-index.lock"):

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from ..files import LockHeld
 from .outputs import clear_leftovers, output_names, run_lock, write_index
 from .video import BatchOptions, VideoResult, analyze_one, file_size
 
@@ -33,10 +32,7 @@ def run_batch(videos: list[Path], options: BatchOptions, *, workers: int = 1, en
         if on_result:
             on_result(r)
 
-    try:
-        lock = run_lock(out_root, run_id).acquire()
-    except LockHeld:  # cannot happen for a fresh id; kept loud rather than silent
-        raise RuntimeError("run id collision") from None
+    lock = run_lock(out_root, run_id).acquire()
     try:
         clear_leftovers(out_root)  # only runs that are gone: their lock is free
         if engine == "ray":

@@ -33,10 +33,8 @@ def record(
 ) -> None:
     """Write every frame's landmarks (raw, unsmoothed) with timestamps to a recording."""
     from ..analysis import record_landmarks
-    from ..files import writable_file
     from ..pipeline import PipelineSettings
 
-    writable_file(output, "recording")  # before the model runs, not after
     settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side), smoothing=False)
     with progress_bar(None, Path(source).name) as bar:
         frames, poses = record_landmarks(source, output, settings, on_frame=lambda _pf: bar.update(1))

@@ -8,8 +8,6 @@ state-changing endpoints from the coach's own pages; at most `max_sessions` mode
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -25,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..estimator_pool import EstimatorPool
-from ..files import private_dir
+from ..files import atomic_write, private_dir
 from ..models import user_data_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -92,10 +90,8 @@ class SessionStore:
     def keep(self, session_id: str) -> Path:
         private_dir(self.dir)
         path = self.dir / f"{session_id}.json"
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_write(path) as fh:
             json.dump(self.reports[session_id], fh)
-        os.replace(tmp, path)
         self.kept.add(session_id)
         return path
 

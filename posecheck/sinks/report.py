@@ -9,29 +9,12 @@ import csv
 import html
 import io
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
-from ..files import apply_umask
 from ..checker import FrameResult
+from ..files import atomic_write
 from ..landmarks import Landmark
 from ..spec import ExerciseSpec, for_view
-
-
-@contextmanager
-def atomic_write(path: Path, mode: str = "w"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
-            yield fh
-        apply_umask(tmp)  # mkstemp makes 0600; a finished file gets the user's usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class FramesCsv:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from ..files import atomic_write
 from ..validation.report import pct
-from .report import atomic_write, figure_png
+from .report import figure_png
 
 
 def _plots(report: dict) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from ...errors import SpecError
-from ...spec import ExerciseSpec, available_exercises, get_spec
+from ...spec import ExerciseSpec, all_specs, get_spec
 from ..schemas import ExerciseDetail, ExerciseSummary, FaultInfo
 
 router = APIRouter(prefix="/api/exercises", tags=["exercises"])
@@ -19,7 +19,7 @@ def _summary(spec: ExerciseSpec) -> dict:
 
 @router.get("", response_model=list[ExerciseSummary])
 def list_exercises() -> list[dict]:
-    return [_summary(get_spec(name)) for name in available_exercises()]
+    return [_summary(spec) for spec in all_specs()]
 
 
 @router.get("/{name}", response_model=ExerciseDetail)

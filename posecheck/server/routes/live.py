@@ -131,7 +131,7 @@ async def live_browser_camera(ws: WebSocket) -> None:
         pass
     finally:
         if waiting.full() and holder.get("gone", False):
-            waiting.get_nowait()
+            waiting.get_nowait()  # nobody is left to answer: skip the frame still waiting
         await waiting.put(None)  # the worker finishes what it was given, in order
         await work
         session = holder.get("session")

@@ -59,6 +59,22 @@ class SourcePlayer:
     def start(self) -> None:
         self._thread.start()
 
+    def end_stream(self) -> None:
+        """Stop reading and end the stream now: what is queued is dropped, the end marker
+        goes in (this also frees a player blocked on a full queue)."""
+        self.stop.set()
+        while not self.items.empty():
+            self.items.get_nowait()
+        self.items.put_nowait(None)
+
+    async def wind_down(self) -> None:
+        """Stop, and return once the player no longer uses the session's model."""
+        self.stop.set()
+        if self._thread.is_alive():
+            while not self.items.empty():
+                self.items.get_nowait()
+            await self.finished
+
     def _hand_over(self, item) -> bool:
         future = asyncio.run_coroutine_threadsafe(self.items.put(item), self.loop)
         while True:
@@ -158,11 +174,9 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
                     break
                 except ValidationError:
                     await send_error(ws, "bad_message", "expected {\"type\": \"stop\"}")
-        player.stop.set()
-        while not player.items.empty():  # unblock the player, then end the stream
-            player.items.get_nowait()
-        player.items.put_nowait(None)
+        player.end_stream()
 
+    watcher = None
     try:
         await send_message(ws, ReadyMessage(session_id=session_id, exercise=start.exercise, mode=start.mode,
                                      max_frame_bytes=settings.max_frame_bytes,
@@ -182,18 +196,14 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
                 await ws.send_bytes(jpeg)
             await send_message(ws, frame_message(seq, update))
             seq += 1
-        player.stop.set()
-        await player.finished  # the model is no longer in use
+        await player.wind_down()  # the model is no longer in use
         if not gone.is_set():
             await finish_session(ws, session, session_id, start)
             await ws.close()
-        watcher.cancel()
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        player.stop.set()
-        if player._thread.is_alive():
-            while not player.items.empty():
-                player.items.get_nowait()
-            await player.finished
+        if watcher is not None:
+            watcher.cancel()
+        await player.wind_down()
         close_session(ws, session)
