@@ -101,3 +101,9 @@ def test_both_backends_give_the_same_verdicts_on_the_core_clips_and_nearly_all_t
         print(f"differs: {key[0]} [{key[1]}]: legacy {a[0]} reps {sorted(a[1])}, tasks {b[0]} reps {sorted(b[1])}")
     assert not [key for key in differ if not key[0].startswith("corpus/")]
     assert len(differ) <= 0.10 * len(legacy), differ
+
+
+def test_installing_a_missing_bundle_is_a_model_error_like_a_missing_tflite(tmp_path):
+    for name in ("missing.task", "missing.tflite"):
+        proc = run_cli("models", "install", "full", str(tmp_path / name), env={"XDG_DATA_HOME": str(tmp_path)})
+        assert proc.returncode == 3 and proc.stderr.strip().endswith("no such file"), proc.stderr

@@ -110,8 +110,10 @@ def models_install(
         from ..models import install_file
         from ..task_models import cache_path, verify_bundle
 
-        if not path.is_file():
-            raise PosecheckError(f"{path}: no such file")
+        if not path.is_file():  # as for a .tflite: a model problem, exit 3
+            from ..errors import ModelError
+
+            raise ModelError(f"{path}: no such file")
         verify_bundle(path, name)
         install_file(path, cache_path(name))
         typer.echo(f"installed {name} .task bundle -> {cache_path(name)}")
