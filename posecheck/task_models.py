@@ -11,6 +11,7 @@ Every bundle is verified by the SHA-256 of the two models inside it."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -19,7 +20,9 @@ from .errors import ModelError
 from .models import find_model_file, mediapipe_model_dir, user_data_dir
 from .task_bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
 
-DETECTOR_SHA256 = "dfc82d54cfe80b4ba634bac0fc2d6c1a0ca4015dce0ff2b6386fe737e897ec35"  # with image metadata
+log = logging.getLogger(__name__)
+
+DETECTOR_SHA256 = "ba17bf03cccbf7c543b85319668bacb21288c1455843c8bf46e6d9fb6ea17b2f"  # with image metadata ([-1, 1])
 LANDMARKER_SHA256 = {  # pose_landmark_<v>.tflite with image metadata
     "lite": "b742514dc7f2e6c328bd561f3b35fb79fc269e0300d0b838fc55630b20a1859d",
     "full": "51b8d04297537d0130398b8826e9873c1e21c2c4563acede4e3bf4a02dbcaadd",
@@ -42,6 +45,14 @@ def expected_members(variant: str) -> dict[str, str]:
     if variant not in LANDMARKER_SHA256:
         raise ModelError(f"unknown model '{variant}'; choose one of {', '.join(LANDMARKER_SHA256)}")
     return {DETECTOR_MEMBER: DETECTOR_SHA256, LANDMARKER_MEMBER: LANDMARKER_SHA256[variant]}
+
+
+def bundle_tag(variant: str) -> str:
+    """Eight hex digits that name the models of a variant's bundle (for cache file names)."""
+    import hashlib
+
+    members = expected_members(variant)
+    return hashlib.sha256("".join(members[name] for name in sorted(members)).encode()).hexdigest()[:8]
 
 
 def verify_bundle(path: Path, variant: str) -> Path:
@@ -84,7 +95,12 @@ def build_into_cache(variant: str) -> Path:
 def find_bundle(variant: str, *, build: bool = True) -> TaskBundle:
     cached = cache_path(variant)
     if cached.is_file():
-        return TaskBundle(variant, verify_bundle(cached, variant), "cache")
+        try:
+            return TaskBundle(variant, verify_bundle(cached, variant), "cache")
+        except ModelError as exc:
+            # Only an older posecheck's build gets here (`models install` verifies first):
+            # the shipped or a fresh build replaces it rather than stopping the user.
+            log.warning("%s; using a fresh bundle instead", exc)
     shipped = shipped_path(variant)
     if shipped is not None:
         return TaskBundle(variant, verify_bundle(shipped, variant), "shipped")

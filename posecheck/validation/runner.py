@@ -58,10 +58,16 @@ def slug(name: str) -> str:
 
 def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
     """Landmarks depend on the clip, the model and the backend that ran it (the legacy
-    backend's name is left out, so caches made before there were two stay valid)."""
+    backend's name is left out, so caches made before there were two stay valid); a Tasks
+    recording also names the bundle's models, so a rebuilt bundle never reuses old ones."""
     from ..estimator import chosen_backend
 
-    tag = model if chosen_backend() == "legacy" else f"{model}-{chosen_backend()}"
+    if chosen_backend() == "legacy":
+        tag = model
+    else:
+        from ..task_models import bundle_tag
+
+        tag = f"{model}-tasks-{bundle_tag(model)}"
     return cache_dir / f"{video.stem}.{tag}.{sha256_of(video)[:16]}.landmarks.jsonl"
 
 
