@@ -5,7 +5,11 @@ or `$POSECHECK_PROFILE_DIR/<user>.json`):
 
     {"format": "posecheck.profile", "version": 1, "user": "default",
      "values": {"squat.depth_deg": 92.5, "sitting.side.head_forward_deg": 12.0, ...},
-     "calibrated_at": {"squat": "2026-11-21T12:00:00+00:00", ...}}
+     "calibrated_at": {"squat": "2026-11-21T12:00:00+00:00", ...},
+     "keep_history": true}
+
+`keep_history` (default true): whether this user's finished sets and guided sessions go
+into the local history (`posecheck profile history off` switches it off).
 
 Keys are `<exercise>.<what>` (`sitting.<view>.<metric>` for posture baselines); exercise
 specs refer to them as `reference = "profile:squat.depth_deg"`.
@@ -39,6 +43,7 @@ class Profile:
     user: str = "default"
     values: dict[str, float] = field(default_factory=dict)
     calibrated_at: dict[str, str] = field(default_factory=dict)
+    keep_history: bool = True
 
     def get(self, key: str) -> float | None:
         return self.values.get(key)
@@ -58,7 +63,7 @@ class Profile:
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": 1, "user": self.user, "values": self.values,
-                "calibrated_at": self.calibrated_at}
+                "calibrated_at": self.calibrated_at, "keep_history": self.keep_history}
 
 
 def _path(user: str) -> Path:
@@ -82,7 +87,8 @@ def load_profile(user: str = "default") -> Profile:
         if data.get("format") != FORMAT:
             raise ValueError("not a posecheck profile")
         return Profile(user=user, values={k: float(v) for k, v in data.get("values", {}).items()},
-                       calibrated_at=dict(data.get("calibrated_at", {})))
+                       calibrated_at=dict(data.get("calibrated_at", {})),
+                       keep_history=bool(data.get("keep_history", True)))
     except (ValueError, TypeError, AttributeError) as exc:
         raise PosecheckError(f"{path}: unreadable profile ({exc}); fix it or run "
                              f"`posecheck profile reset --user {user}`") from None

@@ -116,6 +116,8 @@ class HoldSpec(_Model):
 
 class FaultSpec(_Model):
     code: str
+    title: str | None = Field(None, max_length=80, description="What the fault is, in words a person reads "
+                                                               "(summaries, history, the handout).")
     metric: str
     views: list[Literal["side", "front", "back", "oblique"]]
     during: Literal["rep", "active", "always"] = Field(
@@ -171,6 +173,11 @@ class FaultSpec(_Model):
         return None
 
     @property
+    def label(self) -> str:
+        """The fault in words: its title, or for a spec without one its code spelt out."""
+        return self.title or self.code.replace("_", " ").capitalize()
+
+    @property
     def exit_threshold(self) -> float:
         return self.enter if self.exit is None else self.exit
 
@@ -214,6 +221,13 @@ class ExerciseSpec(_Model):
 
     def fault_codes(self) -> list[str]:
         return list(dict.fromkeys(f.code for f in self.faults))
+
+    def fault_label(self, code: str) -> str:
+        """A fault code of this exercise in words (the first spec entry with that code)."""
+        for fault in self.faults:
+            if fault.code == code:
+                return fault.label
+        return code.replace("_", " ").capitalize()
 
 
 EXERCISES_DIR = Path(__file__).resolve().parent / "exercises"  # the built-in specs, in the checkout

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from ..errors import PosecheckError
-from . import analyze, manage, monitor, serve  # noqa: F401 - registers the commands
+from . import analyze, manage, monitor, serve, session  # noqa: F401 - registers the commands
 from .common import app
 
 

@@ -59,6 +59,19 @@ def profile_show(user: UserOpt = "default") -> None:
     typer.echo(json.dumps(load_profile(user).to_dict(), indent=2, sort_keys=True))
 
 
+@profile_app.command("history")
+def profile_history(state: Annotated[str, typer.Argument(help="on or off")], user: UserOpt = "default") -> None:
+    """Keep (on, the default) or do not keep (off) a user's sets and sessions in the history."""
+    from ..profiles import load_profile, save_profile
+
+    if state not in ("on", "off"):
+        raise typer.BadParameter(f"'{state}': say on or off", param_hint="STATE")
+    profile = load_profile(user)
+    profile.keep_history = state == "on"
+    path = save_profile(profile)
+    typer.echo(f"history {'kept' if profile.keep_history else 'not kept'} for user '{user}' (saved to {path})")
+
+
 @profile_app.command("reset")
 def profile_reset(user: UserOpt = "default",
                   exercise: Annotated[Optional[str], typer.Option("--exercise", "-e")] = None) -> None:

@@ -1,4 +1,5 @@
-"""Posture history in SQLite (WAL): per-minute state totals, alerts and breaks.
+"""The local history in SQLite (WAL): the monitor's per-minute posture totals, alerts and
+breaks, and (training_log.py) finished exercise sets and guided sessions. One database.
 
 Every sample is committed as it is taken (an upsert of its minute's row), so a monitor
 killed with `kill -9` loses at most the sample in flight and the file still opens.
@@ -11,6 +12,11 @@ Tables:
            message TEXT, faults TEXT)
     breaks(id, start_ts REAL, end_ts REAL)    -- away or standing long enough to count as a break
     samples(ts REAL, state TEXT, faults TEXT) -- every sample, kept `SAMPLE_RETENTION_DAYS` days
+    exercise_sessions, exercise_sets          -- see training_log.py (schema version 2)
+
+The schema is versioned with `PRAGMA user_version`: `MIGRATIONS[n]` takes a database from
+version n to n+1, each in one transaction. A file from before versioning (the monitor's
+tables, user_version 0) is version 1's tables already, so upgrading it only adds tables.
 """
 
 from __future__ import annotations
@@ -46,7 +52,52 @@ CREATE TABLE IF NOT EXISTS samples (
 CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts);
 CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);
 """
+EXERCISE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS exercise_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, routine TEXT NOT NULL, title TEXT NOT NULL,
+    started_ts REAL NOT NULL, ended_ts REAL, status TEXT NOT NULL DEFAULT 'running',
+    planned_sets INTEGER NOT NULL, summary TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS exercise_sets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id INTEGER REFERENCES exercise_sessions(id),  -- NULL: a set done on its own
+    user TEXT NOT NULL, ts REAL NOT NULL, exercise TEXT NOT NULL, status TEXT NOT NULL,
+    set_number INTEGER, sets INTEGER, target INTEGER, done INTEGER NOT NULL DEFAULT 0,
+    reps INTEGER NOT NULL DEFAULT 0, good_reps INTEGER NOT NULL DEFAULT 0,
+    holds INTEGER NOT NULL DEFAULT 0, full_holds INTEGER NOT NULL DEFAULT 0,
+    hold_times TEXT NOT NULL DEFAULT '[]', hold_target TEXT,
+    depth_share REAL, depth_target REAL, depth_calibrated INTEGER,
+    faults TEXT NOT NULL DEFAULT '{}', duration_s REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS exercise_sets_user_ts ON exercise_sets(user, ts);
+CREATE INDEX IF NOT EXISTS exercise_sessions_user_ts ON exercise_sessions(user, started_ts);
+"""
+# MIGRATIONS[n]: version n -> n + 1. Never edit one that has shipped; add the next.
+MIGRATIONS = (SCHEMA, EXERCISE_SCHEMA)
+SCHEMA_VERSION = len(MIGRATIONS)
 SAMPLE_RETENTION_DAYS = 14
+
+
+def schema_version(db: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version; one this code does not know is refused before anything
+    (even the journal mode) is changed in it."""
+    found = db.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise PosecheckError(f"{path}: made by a newer posecheck (history schema {found}, this one knows "
+                             f"{SCHEMA_VERSION}); it was left untouched")
+    return found
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> int:
+    """Bring the file to SCHEMA_VERSION; returns the version it had."""
+    found = schema_version(db, path)
+    for version in range(found, SCHEMA_VERSION):
+        with db:  # one transaction per step: a crash leaves the old version, whole
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version + 1}")
+    return found
 
 
 def database_problem(path: Path, exc: Exception) -> str:
@@ -77,16 +128,24 @@ class History:
             if readonly:
                 self.db.execute("SELECT count(*) FROM minutes").fetchone()
             else:
+                schema_version(self.db, self.path)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(SCHEMA)
-                self.db.commit()
-        except sqlite3.Error as exc:
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.upgraded_from = migrate(self.db, self.path)
+        except (sqlite3.Error, PosecheckError) as exc:
             if self.db is not None:
                 self.db.close()
+            if isinstance(exc, PosecheckError):
+                raise
             raise PosecheckError(database_problem(self.path, exc)) from None
         except OSError as exc:
             raise PosecheckError(f"{self.path}: cannot create the history folder ({exc.strerror})") from None
+
+    def has_table(self, name: str) -> bool:
+        """For readers of a file not yet upgraded (they never change it)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone() is not None
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,130 @@
+"""Routines and guided sessions: `posecheck routines list|show`, `posecheck session`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import PosecheckError
+from .common import DbOpt, MaxSideOpt, ModelOpt, UserOpt, app, history_path, max_side_or_default
+
+routines_app = typer.Typer(help="Routines: exercises in order, with sets, targets and rests.", no_args_is_help=True)
+app.add_typer(routines_app, name="routines")
+
+
+@routines_app.command("list")
+def routines_list() -> None:
+    """Every routine, and where it comes from."""
+    from ..routines import load_routine, routine_files
+
+    for name, found in routine_files().items():
+        routine = load_routine(found.file)
+        steps = ", ".join(f"{s.sets}x {s.exercise}" for s in routine.steps)
+        typer.echo(f"{name:<16} {routine.routine.title}: {steps}  [{found.origin}: {found.file}]")
+
+
+@routines_app.command("show")
+def routines_show(name: Annotated[str, typer.Argument()]) -> None:
+    """A routine set by set, as a guided session leads you through it."""
+    from ..guided import plan_sets
+    from ..routines import get_routine
+    from ..spec import get_spec
+
+    routine = get_routine(name)
+    specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
+    typer.echo(f"{routine.routine.title}: {routine.routine.summary}")
+    typer.echo("Before you start:")
+    for line in routine.routine.safety:
+        typer.echo(f"  - {line}")
+    for plan in plan_sets(routine, specs):
+        rest = f"; then rest {plan.rest_s:g} s" if plan.rest_s else ""
+        note = f" ({plan.note})" if plan.note and plan.set_number == 1 else ""
+        typer.echo(f"{plan.title}. {plan.describe()}{rest}{note}")
+
+
+@app.command()
+def session(
+    routine_name: Annotated[str, typer.Option("--routine", help="A routine (see `posecheck routines list`).")],
+    sources: Annotated[list[Path], typer.Option("--source", help="A video of one set; repeat for the next sets, in the routine's order.")],
+    user: UserOpt = "default",
+    db: DbOpt = None,
+    keep: Annotated[Optional[bool], typer.Option("--history/--no-history", help="Store the sets and the session (default: the user's setting, on unless switched off).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    model: ModelOpt = "full",
+    max_side: MaxSideOpt = None,
+) -> None:
+    """A guided session, headless: each video is one set of the routine, in order; sets
+    without a video are reported as not done. Prints each set and the summary in words,
+    and stores them in the history. A video that cannot be read is reported and the
+    others go on; the exit code is then 2."""
+    from ..analysis import analyze
+    from ..guided import not_done, outcome_from_report, plan_sets, set_words, summarise
+    from ..pipeline import PipelineSettings
+    from ..profiles import load_profile
+    from ..routines import get_routine
+    from ..sinks.history import History
+    from ..sinks.training_log import TrainingLog
+    from ..spec import get_spec
+
+    routine = get_routine(routine_name)
+    specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
+    plans = plan_sets(routine, specs)
+    if len(sources) > len(plans):
+        raise PosecheckError(f"{len(sources)} videos for a routine of {len(plans)} sets; give one video per set")
+    for path in sources:  # before any work: a typo fails at once, not after three sets
+        if not path.is_file():
+            raise PosecheckError(f"{path}: no such video")
+    profile = load_profile(user)
+    store = profile.keep_history if keep is None else keep
+    settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side))
+    log = None
+    if store:
+        log = TrainingLog(History(history_path(db)))
+        session_id = log.start_session(user, routine.name, routine.routine.title, len(plans))
+    say = (lambda _text: None) if as_json else typer.echo
+    say(f"{routine.routine.title}. Before you start:")
+    for line in routine.routine.safety:
+        say(f"  - {line}")
+    outcomes, failed = [], []
+    try:
+        for plan in plans:
+            if plan.index >= len(sources):
+                outcome = not_done(plan, "no_footage")
+            else:
+                source = sources[plan.index]
+                say(f"{plan.describe()} ({source.name})")
+                try:
+                    report, _ = analyze(source, specs[plan.exercise], profile=profile, settings=settings)
+                except PosecheckError as exc:
+                    failed.append(f"{source}: {exc}")
+                    typer.echo(f"posecheck: error: {exc}", err=True)
+                    outcome = not_done(plan, "no_footage")
+                else:
+                    outcome = outcome_from_report(plan, report, specs[plan.exercise], profile, source=str(source))
+            outcomes.append(outcome)
+            say(f"  {set_words(outcome)}")
+            if log is not None:
+                log.add_set(user, outcome, session_id=session_id)
+            if plan.rest_s and plan.index + 1 < min(len(plans), len(sources)):
+                say(f"  Rest {plan.rest_s:g} s.")
+        summary = summarise(routine, outcomes, pain_stop=False)
+        if log is not None:
+            log.finish_session(session_id, summary)
+    finally:
+        if log is not None:
+            log.history.close()
+    if as_json:
+        typer.echo(json.dumps({**summary.to_dict(), "stored": store, "failed": failed}, indent=2))
+    else:
+        typer.echo("Summary:")
+        for line in summary.lines:
+            typer.echo(f"  {line}")
+        if store:
+            typer.echo(f"Stored in {history_path(db)}.")
+        if failed:
+            typer.echo(f"{len(failed)} video(s) could not be read: " + "; ".join(failed))
+    if failed:
+        raise typer.Exit(2)

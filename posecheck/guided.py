@@ -1,0 +1,309 @@
+"""A guided session: a routine expanded into sets, what each set achieved, and the
+summary in words a person reads (never a raw fault code).
+
+Pure domain logic, shared by the web page (server/guided_runs.py) and the headless
+`posecheck session`: a set's outcome is built from the same report `posecheck analyze`
+prints (analysis.build_report)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from .profiles import Profile
+from .routines import Routine, counts_holds
+from .spec import ExerciseSpec
+
+STATUSES = ("done", "skipped", "pain_stop", "no_footage")
+
+
+@dataclass(frozen=True)
+class SetPlan:
+    index: int  # place in the session, 0-based
+    step: int
+    exercise: str
+    title: str
+    set_number: int  # 1-based, within its step
+    sets: int
+    reps: int | None
+    holds: int | None
+    per_side: bool
+    hold_s: tuple[float, float] | None
+    rest_s: float
+    note: str
+    to_depth: bool = False  # the exercise has a depth target (calibrated, or the default)
+
+    @property
+    def target(self) -> int:
+        return self.reps if self.reps is not None else self.holds
+
+    def describe(self) -> str:
+        """`Set 2 of 3: 10 glute bridge reps, hold 3-5 s at the top`."""
+        name = self.title.lower()
+        if self.reps is not None:
+            what = f"{self.reps} {name} reps"
+            if self.hold_s:
+                what += f", hold {fmt_range(self.hold_s)} at the top"
+            if self.to_depth:
+                what += ", as deep as your calibrated mobility allows"
+        else:
+            what = f"{self.holds} {name} holds{' per side' if self.per_side else ''}"
+            if self.hold_s:
+                what += f", {fmt_range(self.hold_s)} each"
+        return f"Set {self.set_number} of {self.sets}: {what}"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "description": self.describe()}
+
+
+def fmt_range(r: tuple[float, float]) -> str:
+    low, high = (f"{v:g}" for v in r)
+    return f"{low} s" if low == high else f"{low}-{high} s"
+
+
+def plan_sets(routine: Routine, specs: dict[str, ExerciseSpec]) -> list[SetPlan]:
+    plans = []
+    for s, step in enumerate(routine.steps):
+        spec = specs[step.exercise]
+        hold_s = step.hold_s or (spec.hold.target_s if spec.hold else None)
+        for n in range(1, step.sets + 1):
+            plans.append(SetPlan(index=len(plans), step=s, exercise=step.exercise, title=spec.exercise.title,
+                                 set_number=n, sets=step.sets, reps=step.reps,
+                                 holds=step.holds if counts_holds(spec) else None,
+                                 per_side=bool(spec.hold and spec.hold.per_side and counts_holds(spec)),
+                                 hold_s=tuple(hold_s) if hold_s else None, rest_s=step.rest_s, note=step.note,
+                                 to_depth=has_depth_target(spec)))
+    return plans
+
+
+@dataclass
+class Depth:
+    """Reps' deepest point against the person's calibrated target (or the default one)."""
+    metric: str
+    target: float
+    calibrated: bool
+    reached: list[float]  # per judged rep, the rep's deepest value
+    unit: str  # "deg" or "of leg length"
+
+    @property
+    def share(self) -> float | None:
+        return sum(self.reached) / len(self.reached) / self.target if self.reached and self.target else None
+
+    def words(self) -> str:
+        if self.share is None:
+            return "depth could not be judged (no rep was seen side-on with the legs in view)"
+        target = f"{self.target:.0f} deg" if self.unit == "deg" else f"{self.target:.0%} of your leg length"
+        whose = "your calibrated target" if self.calibrated else "the default target (calibrate for your own)"
+        return f"depth {self.share:.0%} of {whose}, {target}"
+
+
+def depth_faults(spec: ExerciseSpec) -> list:
+    """From the spec, not from a name: a rep fault judged below a profile reference is a
+    depth target (the squat's `shallow_depth`)."""
+    return [f for f in spec.faults if f.during == "rep" and f.fault_if == "below" and f.profile_key is not None]
+
+
+def has_depth_target(spec: ExerciseSpec) -> bool:
+    return bool(depth_faults(spec))
+
+
+def depth_against_target(spec: ExerciseSpec, profile: Profile, reps: list[dict]) -> Depth | None:
+    """The first depth target (depth_faults) whose metric the reps carry."""
+    for fault in depth_faults(spec):
+        key = fault.profile_key
+        values = [r["metrics"][f"max_{fault.metric}"] for r in reps
+                  if r.get("judged", True) and f"max_{fault.metric}" in r.get("metrics", {})]
+        if not values and reps:
+            continue
+        target = profile.get(key)
+        calibrated = target is not None
+        target = target if calibrated else fault.default_reference
+        if target is None:
+            continue
+        unit = "deg" if fault.metric.endswith("_deg") else "of leg length"
+        return Depth(fault.metric, float(target), calibrated, [float(v) for v in values], unit)
+    return None
+
+
+@dataclass
+class SetOutcome:
+    plan: SetPlan
+    status: str  # one of STATUSES
+    reps: int = 0
+    good_reps: int = 0
+    holds: int = 0
+    full_holds: int = 0  # held at least the low end of the target
+    holds_by_side: dict[str, int] = field(default_factory=dict)
+    hold_times: list[float] = field(default_factory=list)
+    faults: dict[str, int] = field(default_factory=dict)  # code -> reps (or holds) with it
+    fault_labels: dict[str, str] = field(default_factory=dict)  # code -> words
+    fault_cues: dict[str, str] = field(default_factory=dict)
+    depth_share: float | None = None
+    depth_target: float | None = None
+    depth_calibrated: bool | None = None
+    duration_s: float = 0.0
+    source: str | None = None
+
+    @property
+    def done(self) -> int:
+        """Toward the target: reps, or holds (the fewest on either side, per side)."""
+        if self.plan.reps is not None:
+            return self.reps
+        if self.plan.per_side:
+            return min(self.holds_by_side.values()) if len(self.holds_by_side) >= 2 else 0
+        return self.holds
+
+    def to_dict(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "plan"}, "plan": self.plan.to_dict(),
+                "done": self.done, "words": set_words(self)}
+
+
+def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile: Profile, *,
+                        status: str = "done", source: str | None = None) -> SetOutcome:
+    reps = report["reps"]
+    holds = report["holds"]
+    low = plan.hold_s[0] if plan.hold_s else None
+    counted_in_holds = plan.reps is None
+    items = holds if counted_in_holds else reps
+    faults = Counter()
+    for item in items:
+        faults.update(set(item["faults"]))
+    by_side = Counter(h["side"] or "either side" for h in holds)
+    outcome = SetOutcome(
+        plan=plan, status=status, reps=len(reps), good_reps=sum(1 for r in reps if not r["faults"]),
+        holds=len(holds), full_holds=sum(1 for h in holds if low is None or h["duration_s"] >= low),
+        holds_by_side=dict(by_side), hold_times=[round(h["duration_s"], 2) for h in holds],
+        faults=dict(faults), fault_labels={c: spec.fault_label(c) for c in faults},
+        fault_cues={c: cue_text(spec, c) for c in faults}, duration_s=round(report.get("duration_s", 0.0), 2),
+        source=source)
+    depth = depth_against_target(spec, profile, reps) if not counted_in_holds else None
+    if depth is not None:
+        outcome.depth_share = round(depth.share, 3) if depth.share is not None else None
+        outcome.depth_target = depth.target
+        outcome.depth_calibrated = depth.calibrated
+    return outcome
+
+
+def cue_text(spec: ExerciseSpec, code: str) -> str:
+    """A fault's cue as a person reads it, without the live numbers it is said with."""
+    for fault in spec.faults:
+        if fault.code == code:
+            text = fault.cue.split(":", 1)[0] if "{" in fault.cue else fault.cue
+            return text.strip().rstrip(".")
+    return ""
+
+
+def not_done(plan: SetPlan, status: str) -> SetOutcome:
+    return SetOutcome(plan=plan, status=status)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def set_words(o: SetOutcome) -> str:
+    """One sentence on one set, against its target."""
+    p = o.plan
+    head = f"{p.title}, set {p.set_number} of {p.sets}"
+    if o.status == "skipped":
+        return f"{head}: skipped."
+    if o.status == "no_footage":
+        return f"{head}: not done (no video for it)."
+    if p.reps is not None:
+        text = f"{head}: {o.reps} of {p.reps} reps, {o.good_reps} with good form"
+        if p.hold_s and o.holds:
+            text += f"; {o.full_holds} of {o.reps} held {fmt_range(p.hold_s)} at the top"
+    elif p.per_side:
+        sides = ", ".join(f"{side} {n}" for side, n in sorted(o.holds_by_side.items())) or "none"
+        text = f"{head}: holds per side {sides} (target {p.holds} each)"
+        if p.hold_s and o.holds:
+            text += f"; {o.full_holds} of {o.holds} held {fmt_range(p.hold_s)}"
+    else:
+        text = f"{head}: {o.holds} of {p.holds} holds"
+    if o.depth_share is not None:
+        whose = "your calibrated depth" if o.depth_calibrated else "the default depth (not calibrated)"
+        text += f"; depth {o.depth_share:.0%} of {whose}"
+    if o.faults:
+        text += "; " + ", ".join(f"{o.fault_labels[c].lower()} ({plural(n, 'time')})"
+                                 for c, n in Counter(o.faults).most_common())
+    if o.status == "pain_stop":
+        text += "; stopped for pain"
+    return text + "."
+
+
+@dataclass
+class SessionSummary:
+    routine: str
+    title: str
+    outcomes: list[SetOutcome]
+    pain_stop: bool
+    lines: list[str]
+
+    def to_dict(self) -> dict:
+        return {"routine": self.routine, "title": self.title, "pain_stop": self.pain_stop, "lines": self.lines,
+                "sets": [o.to_dict() for o in self.outcomes]}
+
+
+def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) -> SessionSummary:
+    """The end of a session in words: sets done against the plan, then per exercise what
+    was done against its targets, which faults came up and how often, and depth."""
+    lines = []
+    done_sets = [o for o in outcomes if o.status in ("done", "pain_stop")]
+    lines.append(f"{routine.routine.title}: {len(done_sets)} of {len(outcomes)} sets done"
+                 + (" (stopped for pain)." if pain_stop else "."))
+    by_exercise: dict[str, list[SetOutcome]] = {}
+    for o in outcomes:
+        by_exercise.setdefault(o.plan.exercise, []).append(o)
+    for sets in by_exercise.values():
+        p = sets[0].plan
+        done = [o for o in sets if o.status in ("done", "pain_stop")]
+        planned = sum(o.plan.target for o in sets)
+        if not done:
+            lines.append(f"{p.title}: not done.")
+            continue
+        if p.reps is not None:
+            reps = sum(o.reps for o in done)
+            good = sum(o.good_reps for o in done)
+            text = f"{p.title}: {reps} of {planned} reps in {plural(len(done), 'set')}, {good} with good form"
+            if reps:
+                text += f" ({good / reps:.0%})"
+            if p.hold_s and any(o.holds for o in done):
+                text += f"; {sum(o.full_holds for o in done)} held {fmt_range(p.hold_s)} at the top"
+        else:
+            holds = sum(o.done for o in done)
+            text = (f"{p.title}: {holds} of {planned} holds{' per side' if p.per_side else ''} "
+                    f"in {plural(len(done), 'set')}")
+            times = [t for o in done for t in o.hold_times]
+            if times:
+                text += f"; held {min(times):.0f}-{max(times):.0f} s"
+                if p.hold_s:
+                    text += f" (target {fmt_range(p.hold_s)})"
+        depths = [(o.depth_share, o.reps) for o in done if o.depth_share is not None]
+        if depths:
+            share = sum(s * n for s, n in depths) / max(1, sum(n for _, n in depths))
+            calibrated = all(o.depth_calibrated for o in done if o.depth_share is not None)
+            target = done[0].depth_target
+            unit = f"{target:.0f} deg" if target and target > 2 else f"{target:.0%} of your leg length"
+            text += (f"; depth {share:.0%} of your calibrated target ({unit})" if calibrated else
+                     f"; depth {share:.0%} of the default target ({unit}): calibrate to get your own")
+        faults = Counter()
+        labels, cues = {}, {}
+        for o in done:
+            faults.update(o.faults)
+            labels |= o.fault_labels
+            cues |= o.fault_cues
+        if faults:
+            code, n = faults.most_common(1)[0]
+            text += f". Most frequent fault: {labels[code].lower()} ({plural(n, 'time')})"
+            if cues.get(code):
+                text += f"; next time: {cues[code][0].lower() + cues[code][1:]}"
+            others = [f"{labels[c].lower()} ({plural(k, 'time')})" for c, k in faults.most_common()[1:]]
+            if others:
+                text += f". Also: {', '.join(others)}"
+        else:
+            text += ". No faults seen"
+        lines.append(text + ".")
+    if pain_stop:
+        lines.append("You stopped for pain. If it was sharp or shot down your leg, or it does not settle, "
+                     "stop these exercises and see your physiotherapist or doctor.")
+    return SessionSummary(routine.name, routine.routine.title, outcomes, pain_stop, lines)

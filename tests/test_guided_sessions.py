@@ -1,0 +1,195 @@
+"""Routines, headless guided sessions and the history they go into: the real CLI on the
+shared clips (or their real-model landmark recordings), a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from posecheck.routines import get_routine
+from posecheck.sinks.history import SCHEMA_VERSION
+
+from .conftest import REPO, clip_path, needs_shared, recording_for, run_cli
+
+FIXTURE_DB = REPO / "tests" / "data" / "monitor-history-v1.sqlite"
+
+# The routine's targets scaled to the shared clips (3 bridges, one bird-dog hold per side,
+# 2 squats), in the user's own routines folder.
+CLIPS_ROUTINE = """
+[routine]
+name = "clips"
+title = "Back care, scaled to the clips"
+
+[[steps]]
+exercise = "glute_bridge"
+sets = 1
+reps = 3
+hold_s = [3.0, 5.0]
+rest_s = 5
+
+[[steps]]
+exercise = "bird_dog"
+sets = 1
+holds = 1
+hold_s = [5.0, 10.0]
+rest_s = 5
+
+[[steps]]
+exercise = "squat"
+sets = 1
+reps = 2
+rest_s = 5
+"""
+CLIPS = ("bridge_side.mp4", "birddog_side.mp4", "squat_side_good.mp4")
+
+
+def write_routine(folder: Path, name: str, text: str) -> Path:
+    (folder / "routines").mkdir(parents=True, exist_ok=True)
+    path = folder / "routines" / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_the_back_care_routine_follows_the_rehab_numbers():
+    routine = get_routine("back_care")
+    steps = {s.exercise: s for s in routine.steps}
+    assert list(steps) == ["glute_bridge", "bird_dog", "squat"]
+    assert steps["glute_bridge"].hold_s == (3.0, 5.0) and steps["bird_dog"].hold_s == (5.0, 10.0)
+    for step in routine.steps:
+        assert 2 <= step.sets <= 3 and 8 <= (step.reps or step.holds) <= 15 and step.rest_s > 0
+    assert any("shooting pain" in line for line in routine.routine.safety)
+
+
+def test_routines_list_and_show_say_where_each_routine_comes_from(tmp_path):
+    write_routine(tmp_path, "clips", CLIPS_ROUTINE)
+    listed = run_cli("--exercises-dir", str(tmp_path), "routines", "list", check=True).stdout
+    assert "back_care" in listed and "built-in" in listed and "clips" in listed and "--exercises-dir" in listed
+    shown = run_cli("routines", "show", "back_care", check=True).stdout
+    assert "Set 2 of 3: 10 glute bridge reps, hold 3-5 s at the top" in shown
+    assert "8 bird-dog holds per side, 5-10 s each" in shown and "calibrated mobility" in shown
+
+
+@pytest.mark.parametrize("step, expected", [
+    ('exercise = "glute_bridge"\nsets = 3', "bad.toml: steps[0].reps: a glute_bridge set needs a rep target"),
+    ('exercise = "bird_dog"\nsets = 2\nreps = 8', "bad.toml: steps[0].holds: a bird_dog set needs a hold target per side"),
+    ('exercise = "squat"\nsets = 0\nreps = 8', "bad.toml: steps[0].sets: Input should be greater than or equal to 1"),
+    ('exercise = "squat"\nsets = 2\nreps = 8\nrest_s = 5000', "bad.toml: steps[0].rest_s: Input should be less than"),
+    ('exercise = "glute_bridge"\nsets = 2\nreps = 8\nhold_s = [5.0, 3.0]', "bad.toml: steps[0].hold_s: hold_s [5.0, 3.0]"),
+    ('exercise = "deadlift"\nsets = 2\nreps = 8', "bad.toml: steps[0].exercise: unknown exercise 'deadlift'"),
+    ('exercise = "sitting_posture"\nsets = 2\nreps = 8', "bad.toml: steps[0].exercise: 'sitting_posture' is watched continuously"),
+    ('exercise = "squat"\nsets = 2\nreps = 8\ntempo = 3', "bad.toml: steps[0].tempo: Extra inputs are not permitted"),
+])
+def test_a_routine_with_a_bad_field_gets_one_line_naming_the_file_and_key(tmp_path, step, expected):
+    write_routine(tmp_path, "bad", f'[routine]\nname = "bad"\ntitle = "Bad"\n\n[[steps]]\n{step}\n')
+    proc = run_cli("--exercises-dir", str(tmp_path), "routines", "show", "bad")
+    assert proc.returncode == 4, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], proc.stderr
+
+
+def test_history_upgrades_a_monitor_database_made_by_todays_code_and_keeps_its_rows(tmp_path):
+    """tests/data/monitor-history-v1.sqlite was written by `posecheck monitor` before the
+    history was versioned (18 samples of a real clip)."""
+    db = tmp_path / "history.sqlite"
+    shutil.copy(FIXTURE_DB, db)
+    before = {t: rows(db, f"SELECT * FROM {t} ORDER BY rowid") for t in ("minutes", "alerts", "breaks", "samples")}
+    assert rows(db, "PRAGMA user_version") == [(0,)] and len(before["samples"]) == 18
+    report_before = run_cli("monitor", "report", "--db", str(db), "--json", check=True).stdout
+    run_cli("profile", "history", "on", check=True)
+    proc = run_cli("monitor", "report", "--db", str(db), "--json", check=True)
+    assert proc.stdout == report_before  # a reader does not change the file
+    from posecheck.sinks.history import History
+
+    with History(db) as history:
+        assert history.upgraded_from == 0
+    assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    for table, old in before.items():
+        assert rows(db, f"SELECT * FROM {table} ORDER BY rowid") == old
+    assert rows(db, "SELECT count(*) FROM exercise_sets") == [(0,)]
+    assert run_cli("monitor", "report", "--db", str(db), "--json", check=True).stdout == report_before
+    with History(db) as history:  # a second open finds nothing to do
+        assert history.upgraded_from == SCHEMA_VERSION
+
+
+def test_a_history_from_a_newer_posecheck_is_refused_and_left_untouched(tmp_path):
+    db = tmp_path / "history.sqlite"
+    shutil.copy(FIXTURE_DB, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = db.read_bytes()
+    proc = run_cli("session", "--routine", "back_care", "--source", str(FIXTURE_DB), "--db", str(db))
+    assert proc.returncode == 1 and "made by a newer posecheck" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and db.read_bytes() == before
+
+
+def session_json(tmp_path: Path, sources: list[Path], *extra: str, env: dict | None = None) -> tuple[dict, Path]:
+    write_routine(tmp_path / "specs", "clips", CLIPS_ROUTINE)
+    db = tmp_path / "history.sqlite"
+    args = ["--exercises-dir", str(tmp_path / "specs"), "session", "--routine", "clips", "--db", str(db), "--json",
+            *extra]
+    for source in sources:
+        args += ["--source", str(source)]
+    proc = run_cli(*args, env={"POSECHECK_PROFILE_DIR": str(tmp_path / "profiles"), **(env or {})}, timeout=900)
+    assert proc.returncode in (0, 2), proc.stderr
+    return {**json.loads(proc.stdout), "returncode": proc.returncode, "stderr": proc.stderr}, db
+
+
+@needs_shared
+@pytest.mark.slow
+def test_a_headless_session_on_the_shared_clips_completes_and_is_stored(tmp_path):
+    summary, db = session_json(tmp_path, [clip_path(c) for c in CLIPS])
+    sets = summary["sets"]
+    assert [(s["plan"]["exercise"], s["status"]) for s in sets] == \
+        [("glute_bridge", "done"), ("bird_dog", "done"), ("squat", "done")]
+    assert [s["done"] for s in sets] == [3, 1, 2]  # the labelled reps, and one hold per side
+    assert sets[2]["depth_share"] is not None and sets[2]["depth_calibrated"] is False
+    assert summary["lines"][0] == "Back care, scaled to the clips: 3 of 3 sets done."
+    assert any(line.startswith("Squat: 2 of 2 reps") and "default target" in line for line in summary["lines"])
+    stored = rows(db, "SELECT exercise, status, done, reps, holds, depth_share IS NOT NULL FROM exercise_sets ORDER BY id")
+    assert stored == [("glute_bridge", "done", 3, 3, 3, 0), ("bird_dog", "done", 1, 2, 2, 0),
+                      ("squat", "done", 2, 2, 0, 1)]
+    assert rows(db, "SELECT routine, status, planned_sets FROM exercise_sessions") == [("clips", "completed", 3)]
+    assert "heels_lifting" not in json.dumps(summary["lines"])
+
+
+@needs_shared
+def test_the_summary_names_faults_in_words_never_as_codes(tmp_path):
+    bridge, birddog = recording_for("bridge_side.mp4"), recording_for("birddog_side.mp4")
+    lean = recording_for("squat_side_forward_lean.mp4")
+    summary, _ = session_json(tmp_path, [bridge, birddog, lean])
+    text = " ".join(summary["lines"]) + " ".join(s["words"] for s in summary["sets"])
+    assert "leaning the trunk too far forward" in text and "Chest up" not in text.split("next time")[0]
+    assert "next time: chest up" in text
+    codes = {"excessive_forward_lean", "heels_lifting", "shallow_depth", "over_arching", "hip_rotation"}
+    assert not [code for code in codes if code in text]
+
+
+@needs_shared
+def test_sets_without_a_video_are_not_done_and_an_unreadable_video_lets_the_others_go_on(tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    summary, db = session_json(tmp_path, [recording_for("bridge_side.mp4"), broken])
+    assert summary["returncode"] == 2 and "broken.mp4" in summary["stderr"]
+    assert [s["status"] for s in summary["sets"]] == ["done", "no_footage", "no_footage"]
+    assert summary["lines"][0].endswith("1 of 3 sets done.")
+    assert rows(db, "SELECT status FROM exercise_sessions") == [("partial",)]
+
+
+@needs_shared
+def test_a_user_who_switched_history_off_leaves_no_trace(tmp_path):
+    env = {"POSECHECK_PROFILE_DIR": str(tmp_path / "profiles")}
+    proc = run_cli("profile", "history", "off", "--user", "sam", env=env, check=True)
+    assert "not kept" in proc.stdout
+    summary, db = session_json(tmp_path, [recording_for("bridge_side.mp4")], "--user", "sam")
+    assert summary["stored"] is False and not db.exists()
+    summary, db = session_json(tmp_path, [recording_for("bridge_side.mp4")], "--user", "sam", "--history")
+    assert summary["stored"] is True and rows(db, "SELECT user FROM exercise_sets") == [("sam",)] * 3
