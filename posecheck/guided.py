@@ -14,7 +14,11 @@ from .profiles import Profile
 from .routines import Routine, counts_holds
 from .spec import ExerciseSpec
 
-STATUSES = ("done", "skipped", "pain_stop", "no_footage")
+# done; pain_stop: ended by the pain button, counted as far as it went; skipped; not_reached:
+# the session ended before it; no_footage: headless, no readable video for it; repeated: a
+# set done again (the later one counts).
+STATUSES = ("done", "pain_stop", "skipped", "not_reached", "no_footage", "repeated")
+DONE_STATUSES = ("done", "pain_stop")
 
 
 @dataclass(frozen=True)
@@ -32,15 +36,18 @@ class SetPlan:
     rest_s: float
     note: str
     to_depth: bool = False  # the exercise has a depth target (calibrated, or the default)
+    counts: str = "reps"  # what the target counts: "reps" or "holds"
 
     @property
-    def target(self) -> int:
-        return self.reps if self.reps is not None else self.holds
+    def target(self) -> int | None:
+        return self.reps if self.counts == "reps" else self.holds
 
     def describe(self) -> str:
         """`Set 2 of 3: 10 glute bridge reps, hold 3-5 s at the top`."""
         name = self.title.lower()
-        if self.reps is not None:
+        if self.target is None:
+            return f"{self.title}: a free set"
+        if self.counts == "reps":
             what = f"{self.reps} {name} reps"
             if self.hold_s:
                 what += f", hold {fmt_range(self.hold_s)} at the top"
@@ -72,8 +79,17 @@ def plan_sets(routine: Routine, specs: dict[str, ExerciseSpec]) -> list[SetPlan]
                                  holds=step.holds if counts_holds(spec) else None,
                                  per_side=bool(spec.hold and spec.hold.per_side and counts_holds(spec)),
                                  hold_s=tuple(hold_s) if hold_s else None, rest_s=step.rest_s, note=step.note,
-                                 to_depth=has_depth_target(spec)))
+                                 to_depth=has_depth_target(spec), counts="holds" if counts_holds(spec) else "reps"))
     return plans
+
+
+def free_set_plan(spec: ExerciseSpec) -> SetPlan:
+    """A set done on its own in the live coach: no target, counted as the exercise counts."""
+    holds = counts_holds(spec)
+    return SetPlan(index=0, step=0, exercise=spec.name, title=spec.exercise.title, set_number=1, sets=1,
+                   reps=None, holds=None, per_side=bool(holds and spec.hold.per_side),
+                   hold_s=tuple(spec.hold.target_s) if spec.hold else None, rest_s=0.0, note="",
+                   to_depth=has_depth_target(spec), counts="holds" if holds else "reps")
 
 
 @dataclass
@@ -147,7 +163,7 @@ class SetOutcome:
     @property
     def done(self) -> int:
         """Toward the target: reps, or holds (the fewest on either side, per side)."""
-        if self.plan.reps is not None:
+        if self.plan.counts == "reps":
             return self.reps
         if self.plan.per_side:
             return min(self.holds_by_side.values()) if len(self.holds_by_side) >= 2 else 0
@@ -163,7 +179,7 @@ def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile
     reps = report["reps"]
     holds = report["holds"]
     low = plan.hold_s[0] if plan.hold_s else None
-    counted_in_holds = plan.reps is None
+    counted_in_holds = plan.counts == "holds"
     items = holds if counted_in_holds else reps
     faults = Counter()
     for item in items:
@@ -209,17 +225,24 @@ def set_words(o: SetOutcome) -> str:
         return f"{head}: skipped."
     if o.status == "no_footage":
         return f"{head}: not done (no video for it)."
-    if p.reps is not None:
-        text = f"{head}: {o.reps} of {p.reps} reps, {o.good_reps} with good form"
+    if o.status == "not_reached":
+        return f"{head}: not done."
+    if o.status == "repeated":
+        return f"{head}: done again (the repeat counts)."
+    if p.target is None:
+        head = p.title
+    of = f" of {p.target}" if p.target is not None else ""
+    if p.counts == "reps":
+        text = f"{head}: {o.reps}{of} reps, {o.good_reps} with good form"
         if p.hold_s and o.holds:
             text += f"; {o.full_holds} of {o.reps} held {fmt_range(p.hold_s)} at the top"
     elif p.per_side:
         sides = ", ".join(f"{side} {n}" for side, n in sorted(o.holds_by_side.items())) or "none"
-        text = f"{head}: holds per side {sides} (target {p.holds} each)"
+        text = f"{head}: holds per side {sides}" + (f" (target {p.holds} each)" if p.holds else "")
         if p.hold_s and o.holds:
             text += f"; {o.full_holds} of {o.holds} held {fmt_range(p.hold_s)}"
     else:
-        text = f"{head}: {o.holds} of {p.holds} holds"
+        text = f"{head}: {o.holds}{of} holds"
     if o.depth_share is not None:
         whose = "your calibrated depth" if o.depth_calibrated else "the default depth (not calibrated)"
         text += f"; depth {o.depth_share:.0%} of {whose}"
@@ -248,7 +271,8 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
     """The end of a session in words: sets done against the plan, then per exercise what
     was done against its targets, which faults came up and how often, and depth."""
     lines = []
-    done_sets = [o for o in outcomes if o.status in ("done", "pain_stop")]
+    outcomes = [o for o in outcomes if o.status != "repeated"]
+    done_sets = [o for o in outcomes if o.status in DONE_STATUSES]
     lines.append(f"{routine.routine.title}: {len(done_sets)} of {len(outcomes)} sets done"
                  + (" (stopped for pain)." if pain_stop else "."))
     by_exercise: dict[str, list[SetOutcome]] = {}
@@ -256,12 +280,12 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
         by_exercise.setdefault(o.plan.exercise, []).append(o)
     for sets in by_exercise.values():
         p = sets[0].plan
-        done = [o for o in sets if o.status in ("done", "pain_stop")]
-        planned = sum(o.plan.target for o in sets)
+        done = [o for o in sets if o.status in DONE_STATUSES]
+        planned = sum(o.plan.target or 0 for o in sets)
         if not done:
             lines.append(f"{p.title}: not done.")
             continue
-        if p.reps is not None:
+        if p.counts == "reps":
             reps = sum(o.reps for o in done)
             good = sum(o.good_reps for o in done)
             text = f"{p.title}: {reps} of {planned} reps in {plural(len(done), 'set')}, {good} with good form"

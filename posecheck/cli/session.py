@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -128,3 +129,44 @@ def session(
             typer.echo(f"{len(failed)} video(s) could not be read: " + "; ".join(failed))
     if failed:
         raise typer.Exit(2)
+
+
+def parse_since(text: str) -> datetime:
+    """`2026-11-01`, or `14d` / `4w` back from today (midnight)."""
+    from datetime import datetime, timedelta
+
+    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    try:
+        if text[-1:] in ("d", "w") and text[:-1].isdigit():
+            return today - timedelta(days=int(text[:-1]) * (7 if text[-1] == "w" else 1))
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise typer.BadParameter(f"'{text}': give a date as YYYY-MM-DD, or 14d / 4w back from today") from None
+
+
+@app.command()
+def report(
+    user: UserOpt = "default",
+    since: Annotated[str, typer.Option("--since", help="From this day (YYYY-MM-DD, or 14d / 4w back).")] = "4w",
+    until: Annotated[Optional[str], typer.Option("--until", help="Up to (not including) this day.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the HTML page (default: posecheck-report-<user>-<date>.html here).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """A handout for your physiotherapist: one self-contained HTML page with adherence
+    (sessions and sets against the plan), per-exercise trends, depth against your
+    calibrated mobility, recurring faults with their cue, and stops for pain. It stays
+    on this computer unless you send it; print it to PDF from any browser."""
+    from datetime import datetime
+
+    from ..sinks.handout import write_handout
+    from ..sinks.history import History
+
+    start = parse_since(since)
+    end = parse_since(until) if until else None
+    path = history_path(db)
+    if not path.is_file():
+        raise PosecheckError(f"{path}: no history yet (finish a set or a guided session first)")
+    out = out or Path(f"posecheck-report-{user}-{datetime.now():%Y-%m-%d}.html")
+    with History(path, readonly=True) as history:
+        write_handout(history, user, start, out, end)
+    typer.echo(f"wrote {out}")

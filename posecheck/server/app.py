@@ -113,7 +113,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .. import __version__
     from ..estimator import create_estimator
-    from .routes import exercises, live, monitor, profiles, sessions, source
+    from .guided_runs import GuidedRuns
+    from .routes import exercises, guided, live, monitor, profiles, sessions, source
 
     settings = settings or ServerSettings()
     pool = EstimatorPool(settings.max_sessions, lambda: create_estimator(model=settings.model))
@@ -130,7 +131,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.data_dir)
     app.state.estimators = pool
-    for module in (exercises, profiles, sessions, live, source, monitor):
+    app.state.guided = GuidedRuns(settings.history_path)
+    for module in (exercises, profiles, sessions, live, source, monitor, guided):
         app.include_router(module.router)
 
     @app.middleware("http")
@@ -149,6 +151,10 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/session", include_in_schema=False)
+    def session_page() -> FileResponse:
+        return FileResponse(STATIC / "session.html")
 
     @app.get("/monitor", include_in_schema=False)
     def monitor_page() -> FileResponse:

@@ -106,6 +106,10 @@ async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, St
         start = StartMessage.model_validate_json(text)
         spec = get_spec(start.exercise)
         profile = load_profile(start.user)
+        if start.guided is not None:
+            plan = ws.app.state.guided.plan(start.guided.run, start.guided.set)
+            if plan.exercise != spec.name:
+                raise PosecheckError(f"set {start.guided.set} of this session is {plan.exercise}, not {spec.name}")
     except ValidationError as exc:
         raise SessionRefused("bad_message", f"expected a start message: {exc.errors()[0]['msg']}") from None
     except PosecheckError as exc:
@@ -129,9 +133,13 @@ def close_session(ws: WebSocket, session: LiveSession) -> None:
     release_free_memory()
 
 
-async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, start: StartMessage) -> None:
+async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, start: StartMessage, *,
+                         pain: bool = False) -> None:
+    """The set's summary. A checked set also becomes an outcome in words: of its guided
+    session's set when it is one, else a free set; either goes into the history."""
     store = ws.app.state.sessions
     saved = False
+    words, labels, outcome = None, {}, None
     try:
         report = await to_thread.run_sync(session.finish)
     except PosecheckError as exc:  # calibration found nothing usable
@@ -144,8 +152,25 @@ async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, s
             profile.update(start.exercise, report["calibration"])
             save_profile(profile)
             saved = True
+        else:
+            try:
+                done = await to_thread.run_sync(record_set, ws, session, start, report, pain)
+            except PosecheckError as exc:  # the run ended or the history cannot be written
+                await send_error(ws, "not_recorded", str(exc))
+            else:
+                words, outcome = done.to_dict()["words"], done.to_dict() if start.guided else None
+                labels = {code: session.spec.fault_label(code) for code in session.spec.fault_codes()}
         store.add(session_id, report)
-        await send_message(ws, SummaryMessage(session_id=session_id, report=report, calibration_saved=saved))
+        await send_message(ws, SummaryMessage(session_id=session_id, report=report, calibration_saved=saved,
+                                              words=words, fault_labels=labels, outcome=outcome))
+
+
+def record_set(ws: WebSocket, session: LiveSession, start: StartMessage, report: dict, pain: bool):
+    from .guided_runs import store_free_set
+
+    if start.guided is not None:
+        return ws.app.state.guided.record(start.guided.run, start.guided.set, report, pain=pain)
+    return store_free_set(ws.app.state.settings.history_path, session.spec, start.user, report)
 
 
 async def refuse(ws: WebSocket, refused: SessionRefused) -> None:

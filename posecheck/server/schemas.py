@@ -73,15 +73,22 @@ class ServerConfig(_Wire):
     max_sessions: int
 
 
+class GuidedRef(_Wire):
+    run: str = Field(max_length=40, description="run_id from POST /api/guided")
+    set: int = Field(ge=0, le=200, description="The set's index in the run's plan")
+
+
 class StartMessage(_Wire):
     type: Literal["start"]
     exercise: str = Field(max_length=64, description="One of GET /api/exercises' names.")
     user: str = Field("default", max_length=64)
     mode: Literal["check", "calibrate"] = "check"
+    guided: GuidedRef | None = Field(None, description="This set is a set of a guided session.")
 
 
 class StopMessage(_Wire):
     type: Literal["stop"]
+    reason: Literal["done", "pain"] = Field("done", description="pain: the person pressed Stop: pain")
 
 
 class EventOut(_Wire):
@@ -133,6 +140,38 @@ class SummaryMessage(_Wire):
     session_id: str
     report: dict[str, Any]
     calibration_saved: bool = False
+    words: str | None = Field(None, description="The set in words, against its target (check mode).")
+    fault_labels: dict[str, str] = Field(default_factory=dict, description="Fault code -> what a person reads.")
+    outcome: dict[str, Any] | None = Field(None, description="The set's outcome (guided sets).")
+
+
+class RoutineOut(_Wire):
+    name: str
+    title: str
+    summary: str
+    safety: list[str]
+    sets: list[dict[str, Any]]
+
+
+class GuidedStart(_Wire):
+    routine: str = Field(max_length=64)
+    user: str = Field("default", max_length=64)
+
+
+class GuidedRunOut(RoutineOut):
+    run_id: str
+    user: str
+    stored: bool
+
+
+class GuidedFinish(_Wire):
+    pain: bool = False
+
+
+class GuidedSummaryOut(_Wire):
+    lines: list[str]
+    pain_stop: bool
+    sets: list[dict[str, Any]]
 
 
 class ErrorMessage(_Wire):

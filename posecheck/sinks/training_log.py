@@ -43,6 +43,10 @@ class TrainingLog:
                  json.dumps(outcome.faults), outcome.duration_s))
         return cur.lastrowid
 
+    def mark_set(self, set_id: int, status: str) -> None:
+        with self.db:
+            self.db.execute("UPDATE exercise_sets SET status = ? WHERE id = ?", (status, set_id))
+
     def finish_session(self, session_id: int, summary: SessionSummary, *, ended_ts: float | None = None) -> None:
         status = "pain_stop" if summary.pain_stop else (
             "completed" if all(o.status == "done" for o in summary.outcomes) else "partial")

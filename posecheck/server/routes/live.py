@@ -88,11 +88,12 @@ async def live_browser_camera(ws: WebSocket) -> None:
                 continue
             if text is not None:
                 try:
-                    StopMessage.model_validate_json(text)
+                    stop = StopMessage.model_validate_json(text)
                 except ValidationError:
                     await error("bad_message", "expected a binary frame or {\"type\": \"stop\"}")
                     continue
                 holder["stop"] = True
+                holder["pain"] = stop.reason == "pain"
                 break
             if len(data) > settings.max_frame_bytes:
                 await error("frame_too_large",
@@ -139,7 +140,8 @@ async def live_browser_camera(ws: WebSocket) -> None:
             try:
                 if holder.get("stop") and not holder.get("gone"):
                     try:
-                        await finish_session(ws, session, session_id, holder["start"])
+                        await finish_session(ws, session, session_id, holder["start"],
+                                             pain=holder.get("pain", False))
                     except (WebSocketDisconnect, RuntimeError):
                         pass
                 elif session.results and holder["start"].mode == "check":

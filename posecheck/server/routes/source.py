@@ -160,9 +160,11 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
     session_id = ws.app.state.sessions.new_id()
     player = SourcePlayer(settings, session, pace, every, asyncio.get_running_loop())
     gone = asyncio.Event()
+    pain = False
 
     async def watch_client() -> None:
         """Stop on the client's stop message; notice at once when it goes away."""
+        nonlocal pain
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
@@ -170,7 +172,7 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
                 break
             if message.get("text") is not None:
                 try:
-                    StopMessage.model_validate_json(message["text"])
+                    pain = StopMessage.model_validate_json(message["text"]).reason == "pain"
                     break
                 except ValidationError:
                     await send_error(ws, "bad_message", "expected {\"type\": \"stop\"}")
@@ -198,7 +200,7 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
             seq += 1
         await player.wind_down()  # the model is no longer in use
         if not gone.is_set():
-            await finish_session(ws, session, session_id, start)
+            await finish_session(ws, session, session_id, start, pain=pain)
             await ws.close()
     except (WebSocketDisconnect, RuntimeError):
         pass

@@ -18,6 +18,12 @@ function speak(text) {
   window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
 }
 
+function escapeHtml(text) {
+  const div = document.createElement("div");
+  div.textContent = text;
+  return div.innerHTML;
+}
+
 function setCue(text, cls) {
   const cue = $("cue");
   cue.textContent = text;
@@ -126,9 +132,13 @@ function showSummary(msg) {
   const lines = [];
   if (msg.calibration_saved) lines.push(`<p>Calibration saved: ${Object.entries(r.calibration)
     .map(([k, v]) => `${k} = ${v.toFixed(1)}`).join(", ")}</p>`);
-  lines.push(`<p>${r.summary.rep_count} reps, ${r.summary.hold_count} holds, ${r.duration_s.toFixed(0)} s.</p><ol>`);
+  const label = (code) => (msg.fault_labels && msg.fault_labels[code]) || code.replaceAll("_", " ");
+  lines.push(`<p>${escapeHtml(msg.words || `${r.summary.rep_count} reps, ${r.summary.hold_count} holds.`)} ` +
+    `(${r.duration_s.toFixed(0)} s)</p><ol>`);
   for (const rep of r.reps) {
-    lines.push(`<li>${rep.side ? rep.side + ": " : ""}${rep.faults.length ? rep.faults.join(", ") : (rep.judged === false ? "form not judged" : "good")}</li>`);
+    const verdict = rep.faults.length ? rep.faults.map(label).join(", ")
+      : (rep.judged === false ? "form not judged" : "good");
+    lines.push(`<li>${escapeHtml((rep.side ? rep.side + ": " : "") + verdict)}</li>`);
   }
   lines.push("</ol>");
   for (const h of r.holds) {

@@ -1,0 +1,92 @@
+"""Guided sessions (`/session`) and progress (`/progress`): routines, a run's plan, skipping
+a set, the end of a session in words, and the progress page from the local history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from anyio import to_thread
+
+from ...errors import PosecheckError
+from ...guided import plan_sets
+from ...routines import get_routine, routine_files
+from ...spec import get_spec
+from ..app import Settings
+from ..guided_runs import GuidedRuns, RunNotFound
+from ..schemas import GuidedFinish, GuidedRunOut, GuidedStart, GuidedSummaryOut, RoutineOut
+
+router = APIRouter(tags=["guided"])
+
+
+def runs(request: Request) -> GuidedRuns:
+    return request.app.state.guided
+
+
+def routine_out(name: str) -> dict:
+    routine = get_routine(name)
+    plans = plan_sets(routine, {s.exercise: get_spec(s.exercise) for s in routine.steps})
+    return {"name": routine.name, "title": routine.routine.title, "summary": routine.routine.summary,
+            "safety": routine.routine.safety, "sets": [p.to_dict() for p in plans]}
+
+
+@router.get("/api/routines", response_model=list[RoutineOut])
+def list_routines() -> list[dict]:
+    try:
+        return [routine_out(name) for name in routine_files()]
+    except PosecheckError as exc:
+        raise HTTPException(status_code=500, detail=str(exc)) from None
+
+
+@router.post("/api/guided", response_model=GuidedRunOut)
+async def start_guided(body: GuidedStart, request: Request) -> dict:
+    try:
+        run = await to_thread.run_sync(runs(request).start, body.routine, body.user)
+    except PosecheckError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    return {**routine_out(run.routine.name), "run_id": run.id, "user": run.user, "stored": run.keep}
+
+
+@router.post("/api/guided/{run_id}/sets/{index}/skip")
+async def skip_set(run_id: str, index: int, request: Request) -> dict:
+    try:
+        outcome = await to_thread.run_sync(runs(request).skip, run_id, index)
+    except RunNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return outcome.to_dict()
+
+
+@router.post("/api/guided/{run_id}/finish", response_model=GuidedSummaryOut)
+async def finish_guided(run_id: str, body: GuidedFinish, request: Request) -> dict:
+    try:
+        summary = await to_thread.run_sync(lambda: runs(request).finish(run_id, pain=body.pain))
+    except RunNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    data = summary.to_dict()
+    return {"lines": data["lines"], "pain_stop": data["pain_stop"], "sets": data["sets"]}
+
+
+@router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
+def progress_page(settings: Settings, user: str = "default", since: str | None = None) -> HTMLResponse:
+    from ...profiles import _path as checked_profile_path
+    from ...sinks.handout import render_progress
+    from ...sinks.history import History
+
+    try:
+        checked_profile_path(user)  # the same name rules as profiles
+        start = datetime.strptime(since, "%Y-%m-%d") if since else \
+            datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(weeks=4)
+    except PosecheckError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    except ValueError:
+        raise HTTPException(status_code=400, detail="since must be YYYY-MM-DD") from None
+    if not settings.history_path.is_file():
+        return HTMLResponse("<!doctype html><title>Progress</title><p>No history yet: finish a set or a guided "
+                            "session first. <a href='/session'>Start a guided session</a></p>")
+    try:
+        history = History(settings.history_path, readonly=True)
+    except PosecheckError as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+    with history:
+        return HTMLResponse(render_progress(history, user, start, page=True))

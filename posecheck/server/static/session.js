@@ -1,0 +1,301 @@
+// posecheck guided session: the server holds the routine's plan and each set's outcome;
+// this page walks through them (safety screen, each set with live counters and cues, a
+// rest countdown, skip or repeat, the pain stop) and shows the summary in words.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const EDGES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27],
+  [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30], [30, 32], [28, 32], [7, 11], [8, 12]];
+const CAPTURE_MAX_SIDE = 640;
+
+const state = { routines: {}, exercises: {}, run: null, index: 0, ws: null, stream: null, running: false,
+  t0: 0, stopReason: null, restTimer: null, lastSpoken: "", ended: false };
+
+function speak(text) {
+  if (!$("speak").checked || !("speechSynthesis" in window) || !text || text === state.lastSpoken) return;
+  state.lastSpoken = text;
+  window.speechSynthesis.cancel();
+  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+}
+
+function show(section) {
+  for (const id of ["safety", "set", "rest", "summary"]) $(id).hidden = id !== section;
+}
+
+function setCue(text, cls) {
+  $("cue").textContent = text;
+  $("cue").className = cls || "";
+}
+
+async function api(path, body) {
+  const res = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body || {}) });
+  const data = await res.json();
+  if (!res.ok) throw new Error(data.detail || res.statusText);
+  return data;
+}
+
+async function loadRoutines() {
+  for (const ex of await (await fetch("/api/exercises")).json()) state.exercises[ex.name] = ex;
+  const routines = await (await fetch("/api/routines")).json();
+  for (const r of routines) {
+    state.routines[r.name] = r;
+    const opt = document.createElement("option");
+    opt.value = r.name;
+    opt.textContent = r.title;
+    $("routine").appendChild(opt);
+  }
+  const wanted = new URLSearchParams(location.search).get("routine");
+  if (wanted && state.routines[wanted]) $("routine").value = wanted;
+  showRoutine();
+}
+
+function showRoutine() {
+  const r = state.routines[$("routine").value];
+  if (!r) return;
+  $("routine-summary").textContent = r.summary;
+  $("red-flags").replaceChildren(...r.safety.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+  $("plan").replaceChildren(...r.sets.map((s) => Object.assign(document.createElement("li"), { textContent: s.description })));
+}
+
+async function begin() {
+  try {
+    state.run = await api("/api/guided", { routine: $("routine").value, user: $("user").value });
+  } catch (err) {
+    $("routine-summary").textContent = `Could not start: ${err.message}`;
+    return;
+  }
+  $("stored").textContent = state.run.stored ? "Stored in your local history." : "Not stored (history is off for this user).";
+  showSet(0);
+}
+
+function plan() { return state.run.sets[state.index]; }
+
+function showSet(index) {
+  state.index = index;
+  const p = plan();
+  const ex = state.exercises[p.exercise];
+  $("set-title").textContent = p.title;
+  $("set-target").textContent = p.description;
+  $("set-note").textContent = p.note || "";
+  $("camera-text").textContent = ex ? ex.camera : "";
+  $("reps").textContent = "0";
+  $("reps-target").textContent = p.reps ? ` / ${p.reps}` : "";
+  $("hold-box").hidden = !p.hold_s;
+  $("hold").textContent = "-";
+  $("status").textContent = "";
+  $("start-set").disabled = false;
+  $("finish-set").disabled = true;
+  $("skip-set").disabled = false;
+  setCue("Press Start set when you are in position", "");
+  show("set");
+  speak(`${p.title}. ${p.description}.`);
+}
+
+function drawOverlay(msg) {
+  const canvas = $("overlay");
+  const video = $("video");
+  canvas.width = video.clientWidth;
+  canvas.height = video.clientHeight;
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!msg.landmarks) return;
+  const pts = msg.landmarks.map(([x, y, v]) => [x * canvas.width, y * canvas.height, v]);
+  ctx.lineWidth = 4;
+  ctx.strokeStyle = "rgba(80, 220, 120, 0.9)";
+  for (const [a, b] of EDGES) {
+    if (pts[a][2] < 0.5 || pts[b][2] < 0.5) continue;
+    ctx.beginPath();
+    ctx.moveTo(pts[a][0], pts[a][1]);
+    ctx.lineTo(pts[b][0], pts[b][1]);
+    ctx.stroke();
+  }
+  const hot = new Set(msg.highlight);
+  for (const i of hot) {
+    if (pts[i][2] < 0.5) continue;
+    ctx.fillStyle = "#e62828";
+    ctx.beginPath();
+    ctx.arc(pts[i][0], pts[i][1], 10, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+}
+
+function onFrame(msg) {
+  drawOverlay(msg);
+  $("reps").textContent = msg.rep_count;
+  const p = plan();
+  if (p.hold_s) $("hold").textContent = msg.hold ? `${msg.hold.good_s.toFixed(1)} s` : "-";
+  $("status").textContent = `view: ${msg.view} | position: ${msg.position}`;
+  if (msg.judged) $("view-banner").hidden = true;
+  for (const ev of msg.events) {
+    if (ev.kind === "view") {
+      $("view-banner").textContent = ev.message;
+      $("view-banner").hidden = false;
+      speak(ev.message);
+    } else if (ev.kind === "cue") {
+      setCue(ev.message, "fault");
+      speak(ev.message);
+    } else if (ev.kind === "rep" && ev.code === "good_rep") {
+      setCue(ev.message, "good");
+    } else if (ev.kind === "hold") {
+      setCue(ev.message, ev.code === "hold_target_reached" || ev.code === "hold_within" ? "good" : "");
+      speak(ev.message);
+    }
+  }
+}
+
+function sendFrame(capture) {
+  const video = $("video");
+  if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  if (!video.videoWidth) { setTimeout(() => sendFrame(capture), 50); return; }
+  const scale = Math.min(1, CAPTURE_MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  capture.width = Math.round(video.videoWidth * scale);
+  capture.height = Math.round(video.videoHeight * scale);
+  capture.getContext("2d").drawImage(video, 0, 0, capture.width, capture.height);
+  const t = performance.now() - state.t0;
+  capture.toBlob(async (blob) => {
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const out = new Uint8Array(8 + jpeg.length);
+    new DataView(out.buffer).setFloat64(0, t, true);
+    out.set(jpeg, 8);
+    if (state.running && state.ws.readyState === WebSocket.OPEN) state.ws.send(out);
+  }, "image/jpeg", 0.8);
+}
+
+async function startSet() {
+  if (!state.stream) {
+    try {
+      state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    } catch (err) {
+      setCue(`Camera unavailable: ${err.message}`, "fault");
+      return;
+    }
+    $("video").srcObject = state.stream;
+  }
+  const p = plan();
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
+  ws.binaryType = "arraybuffer";
+  state.ws = ws;
+  state.running = true;
+  state.stopReason = null;
+  const capture = document.createElement("canvas");
+  ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: p.exercise, user: state.run.user,
+    mode: "check", guided: { run: state.run.run_id, set: state.index } }));
+  ws.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.type === "ready") {
+      state.t0 = performance.now();
+      setCue("Go", "");
+      sendFrame(capture);
+    } else if (msg.type === "frame") {
+      onFrame(msg);
+      sendFrame(capture);
+    } else if (msg.type === "dropped") {
+      sendFrame(capture);
+    } else if (msg.type === "summary") {
+      setDone(msg);
+    } else if (msg.type === "error") {
+      $("status").textContent = msg.message;
+      if (msg.code === "busy" || msg.code === "bad_start" || msg.code === "model_error") setCue(msg.message, "fault");
+      else if (msg.code !== "not_recorded") sendFrame(capture);
+    }
+  };
+  ws.onclose = () => { state.running = false; };
+  $("start-set").disabled = true;
+  $("finish-set").disabled = false;
+  $("skip-set").disabled = true;
+}
+
+function stopSet(reason) {
+  state.stopReason = reason;
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+    state.running = false;
+    state.ws.send(JSON.stringify({ type: "stop", reason }));
+    return true;
+  }
+  return false;
+}
+
+function setDone(msg) {
+  if (state.ws) state.ws.close();
+  $("overlay").getContext("2d").clearRect(0, 0, $("overlay").width, $("overlay").height);
+  const words = msg.words || "Set finished.";
+  $("last-set").textContent = words;
+  if (state.stopReason === "pain") { endSession(true); return; }
+  afterSet();
+}
+
+function afterSet() {
+  const p = plan();
+  if (state.index + 1 >= state.run.sets.length) { endSession(false); return; }
+  startRest(p.rest_s);
+}
+
+function startRest(seconds) {
+  const next = state.run.sets[state.index + 1];
+  $("next-up").textContent = `${next.title}, ${next.description}`;
+  let left = Math.round(seconds);
+  $("rest-left").textContent = left;
+  show("rest");
+  speak(`Rest for ${left} seconds. ${$("last-set").textContent}`);
+  clearInterval(state.restTimer);
+  state.restTimer = setInterval(() => {
+    left -= 1;
+    $("rest-left").textContent = Math.max(0, left);
+    if (left === 3) speak("Get ready");
+    if (left <= 0) endRest(state.index + 1);
+  }, 1000);
+}
+
+function endRest(index) {
+  clearInterval(state.restTimer);
+  showSet(index);
+}
+
+async function skipSet() {
+  const outcome = await api(`/api/guided/${state.run.run_id}/sets/${state.index}/skip`);
+  $("last-set").textContent = outcome.words;
+  afterSet();
+}
+
+async function endSession(pain) {
+  if (state.ended) return;
+  state.ended = true;
+  clearInterval(state.restTimer);
+  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  const summary = await api(`/api/guided/${state.run.run_id}/finish`, { pain });
+  // The pain advice has its own banner above the list.
+  const lines = summary.pain_stop ? summary.lines.filter((line) => !line.startsWith("You stopped for pain")) : summary.lines;
+  $("summary-lines").replaceChildren(...lines.map((line) =>
+    Object.assign(document.createElement("li"), { textContent: line })));
+  $("pain-advice").hidden = !summary.pain_stop;
+  $("progress-link").href = `/progress?user=${encodeURIComponent(state.run.user)}`;
+  show("summary");
+  speak(summary.lines[0]);
+}
+
+function painStop() {
+  if (!state.run) { // before the session: the advice is the whole answer
+    $("none-apply").checked = false;
+    $("begin").disabled = true;
+    show("safety");
+    $("red-flags").scrollIntoView();
+    speak("Do not start today. If the pain is sharp or shoots down your leg, seek care.");
+    return;
+  }
+  if (state.ended) return;
+  if (!stopSet("pain")) endSession(true); // otherwise the set's summary arrives first
+}
+
+$("routine").addEventListener("change", showRoutine);
+$("none-apply").addEventListener("change", () => { $("begin").disabled = !$("none-apply").checked; });
+$("begin").addEventListener("click", begin);
+$("start-set").addEventListener("click", startSet);
+$("finish-set").addEventListener("click", () => stopSet("done"));
+$("skip-set").addEventListener("click", skipSet);
+$("end-rest").addEventListener("click", () => endRest(state.index + 1));
+$("repeat-set").addEventListener("click", () => endRest(state.index));
+$("pain").addEventListener("click", painStop);
+$("speak").addEventListener("change", () => { if (!$("speak").checked) window.speechSynthesis.cancel(); });
+loadRoutines();
