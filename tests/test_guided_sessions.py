@@ -4,6 +4,7 @@ shared clips (or their real-model landmark recordings), a real SQLite file."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -193,3 +194,27 @@ def test_a_user_who_switched_history_off_leaves_no_trace(tmp_path):
     assert summary["stored"] is False and not db.exists()
     summary, db = session_json(tmp_path, [recording_for("bridge_side.mp4")], "--user", "sam", "--history")
     assert summary["stored"] is True and rows(db, "SELECT user FROM exercise_sets") == [("sam",)] * 3
+
+
+@needs_shared
+def test_the_handout_holds_adherence_trends_faults_and_a_pdf_of_the_same(tmp_path):
+    bridge, birddog = recording_for("bridge_side.mp4"), recording_for("birddog_side.mp4")
+    lean = recording_for("squat_side_forward_lean.mp4")
+    _, db = session_json(tmp_path, [bridge, birddog, lean])
+    out = tmp_path / "handout.html"
+    proc = run_cli("report", "--db", str(db), "--since", "1d", "-o", str(out), "--pdf", check=True)
+    assert str(out) in proc.stdout and str(out.with_suffix(".pdf")) in proc.stdout
+    page = out.read_text()
+    assert "1 session on 1 day, 1 completed; 3 of 3 planned sets done (100%)." in page
+    assert "Leaning the trunk too far forward" in page and "Chest up" in page  # the fault with its cue
+    assert "excessive_forward_lean" not in page and page.count("<svg") == 3  # a plot per exercise
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing fetched from anywhere
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 4
+
+
+def test_a_report_without_any_history_says_so_in_one_line(tmp_path):
+    proc = run_cli("report", "--db", str(tmp_path / "none.sqlite"))
+    assert proc.returncode == 1 and "no history yet" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    bad = run_cli("report", "--db", str(FIXTURE_DB), "--since", "last tuesday")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

@@ -35,8 +35,15 @@ for version in 3.11 3.12 3.13; do
       report="$("$venv/bin/posecheck" analyze "$CLIP" -e squat --json)"
       reps="$("$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["summary"]["rep_count"])' <<< "$report")"
       [ "$reps" = "$EXPECTED_REPS" ] || { echo "python$version: $reps reps, expected $EXPECTED_REPS"; exit 1; }
+      # Routines and the handout template are package data too.
+      "$venv/bin/posecheck" routines show back_care | grep -q "Set 3 of 3: 10 squat reps" \
+          || { echo "python$version: back_care routine missing from the wheel"; exit 1; }
+      "$venv/bin/posecheck" session --routine back_care --source "$CLIP" --db "$WORK/h-$version.sqlite" > /dev/null \
+          && "$venv/bin/posecheck" report --db "$WORK/h-$version.sqlite" --since 1d -o "$WORK/r-$version.html" > /dev/null \
+          && grep -q "Exercise report for default" "$WORK/r-$version.html" \
+          || { echo "python$version: guided session or handout failed from the wheel"; exit 1; }
       backend="$("$venv/bin/posecheck" models check)"
-      echo "python$version: mediapipe $mp, $backend, 4 exercises listed, $reps reps as labelled ($(( $(date +%s) - start )) s)"
+      echo "python$version: mediapipe $mp, $backend, 4 exercises listed, $reps reps as labelled, routine + session + handout ($(( $(date +%s) - start )) s)"
     )
     checked=$((checked + 1))
 done

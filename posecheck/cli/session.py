@@ -151,6 +151,7 @@ def report(
     until: Annotated[Optional[str], typer.Option("--until", help="Up to (not including) this day.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the HTML page (default: posecheck-report-<user>-<date>.html here).")] = None,
     db: DbOpt = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write a PDF beside the HTML page (drawn by matplotlib).")] = False,
 ) -> None:
     """A handout for your physiotherapist: one self-contained HTML page with adherence
     (sessions and sets against the plan), per-exercise trends, depth against your
@@ -158,7 +159,7 @@ def report(
     on this computer unless you send it; print it to PDF from any browser."""
     from datetime import datetime
 
-    from ..sinks.handout import write_handout
+    from ..sinks.handout import write_handout, write_handout_pdf
     from ..sinks.history import History
 
     start = parse_since(since)
@@ -169,4 +170,6 @@ def report(
     out = out or Path(f"posecheck-report-{user}-{datetime.now():%Y-%m-%d}.html")
     with History(path, readonly=True) as history:
         write_handout(history, user, start, out, end)
-    typer.echo(f"wrote {out}")
+        typer.echo(f"wrote {out}")
+        if pdf:
+            typer.echo(f"wrote {write_handout_pdf(history, user, start, out.with_suffix('.pdf'), end)}")

@@ -60,3 +60,67 @@ def write_handout(history: History, user: str, since: datetime, out: Path, until
     with atomic_write(out) as fh:
         fh.write(text)
     return out
+
+
+def write_handout_pdf(history: History, user: str, since: datetime, out: Path, until: datetime | None = None) -> Path:
+    """The same handout as a PDF, drawn by matplotlib (no browser)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    pages = handout_pages(history, user, since, until)
+    with atomic_write(out, "wb") as fh, PdfPages(fh) as pdf:
+        for page in pages:
+            pdf.savefig(page)
+    return out
+
+
+def handout_pages(history: History, user: str, since: datetime, until: datetime | None = None) -> list:
+    """A4 pages: adherence and sessions, then a page per exercise with its plot and sentences."""
+    import textwrap
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from .progress_plots import draw_trend
+
+    log = TrainingLog(history)
+    end_ts = until.timestamp() if until else float("inf")
+    sets = log.sets(user, since.timestamp(), end_ts)
+    sessions = log.sessions(user, since.timestamp(), end_ts)
+    trends = exercise_trends(sets, {s.name: s for s in all_specs()})
+    period = f"since {since:%d %b %Y}" + (f" until {until:%d %b %Y}" if until else "")
+
+    def page_text(fig, lines: list[tuple[str, float, str]], top: float = 0.94) -> float:
+        y = top
+        for text, size, weight in lines:
+            for part in textwrap.wrap(text, 95 if size < 11 else 70) or [""]:
+                fig.text(0.07, y, part, fontsize=size, weight=weight, va="top")
+                y -= size / 11 * 0.028
+            y -= 0.008
+        return y
+
+    pages = []
+    first = Figure(figsize=(8.27, 11.69))  # A4
+    lines = [(f"Exercise report for {user}", 18, "bold"),
+             (f"{period}; made on this computer by posecheck {__version__} on {datetime.now():%d %b %Y}. "
+              "Nothing was sent anywhere.", 9, "normal"), ("Adherence", 13, "bold"),
+             (adherence(sessions, sets).sentence(), 10, "normal")]
+    if sessions:
+        lines.append(("Sessions", 13, "bold"))
+    for s in sessions:
+        status = STATUS_WORDS.get(s["status"], s["status"])
+        lines.append((f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y %H:%M}: {s['title']}, {status}", 10, "bold"))
+        lines += [(line, 9, "normal") for line in s["summary"][1:]]
+    page_text(first, lines)
+    pages.append(first)
+    for trend in trends:
+        fig = Figure(figsize=(8.27, 11.69))
+        y = page_text(fig, [(trend.title, 16, "bold"), *[(line, 10, "normal") for line in trend.sentences()]])
+        if trend.faults:
+            y = page_text(fig, [("Recurring faults and their cue", 12, "bold"),
+                                *[(f"{f.label}: {f.count}x. Cue: {f.cue}", 9, "normal") for f in trend.faults]],
+                          top=y)
+        draw_trend(fig, trend, rect=(0.07, max(0.08, y - 0.32), 0.86, 0.28))
+        pages.append(fig)
+    return pages
