@@ -107,12 +107,7 @@ def record_landmarks(source: str | os.PathLike, output: str | os.PathLike, setti
     return writer.frames_written, writer.poses_written
 
 
-def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
-              end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
-    """Profile values for `spec` from a calibration set (a few good reps, or a few
-    seconds of sitting tall), following the spec's [calibration] table."""
-    if not spec.calibration:
-        raise PosecheckError(f"{spec.name} has nothing to calibrate")
+def _frames_between(source, start_s: float | None, end_s: float | None, settings) -> list[PoseFrame]:
     frames = []
     with PoseStream(source, settings) as stream:
         for pf in stream:  # a camera never ends: stop at end_s
@@ -121,9 +116,37 @@ def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float |
                 break
             if start_s is None or t >= start_s:
                 frames.append(pf)
+    return frames
+
+
+def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
+              end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
+    """Profile values for `spec` from a calibration set (a few good reps, or a few
+    seconds of sitting tall), following the spec's [calibration] table."""
+    if not spec.calibration:
+        raise PosecheckError(f"{spec.name} has nothing to calibrate")
+    frames = _frames_between(source, start_s, end_s, settings)
     checker = Checker(spec, Profile())  # defaults only: calibration must not use the old one
     results = run_checker(frames, checker)
     return calibration_values(spec, checker, results, source_name=os.fspath(source))
+
+
+def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
+                            end_s: float | None = None,
+                            settings: PipelineSettings | None = None) -> tuple[dict[str, float], dict]:
+    """A desk setup's sitting baseline, and the framing it was taken in (monitor_setup.py)."""
+    from .monitor_setup import framing_of, median_framing
+
+    frames = _frames_between(source, start_s, end_s, settings)
+    checker = Checker(spec, Profile())
+    results = run_checker(frames, checker)
+    values = calibration_values(spec, checker, results, source_name=os.fspath(source))
+    framings = [framing_of(pf.pose, r.view) for pf, r in zip(frames, results)
+                if pf.pose is not None and r.judged and r.position == spec.exercise.position]
+    framings = [f for f in framings if f is not None]
+    if not framings:
+        raise PosecheckError(f"calibration found no frames with your head and shoulders in view in {os.fspath(source)}")
+    return values, median_framing(framings).to_dict()
 
 
 def calibration_values(spec: ExerciseSpec, checker: Checker, results: list[FrameResult], *,

@@ -171,6 +171,10 @@ class Checker:
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
 
+    def limits_now(self, view: str, metrics: dict) -> list[dict]:
+        """The live preview: each fault's current value against its limit in this view."""
+        return [{**limit, "value": metrics.get(limit["metric"])} for limit in self._faults.limits(view)]
+
     def hold_progress(self, t_s: float) -> dict | None:
         """The hold under way, for a live timer: seconds held, seconds with good form, target."""
         return self._hold.progress(t_s) if self._hold else None

@@ -56,6 +56,17 @@ class FaultTracker:
             return None if f.requires_reference else f.default_reference
         return value
 
+    def limits(self, view: str) -> list[dict]:
+        """Each fault judged in `view`, with the value it enters at (its baseline plus the
+        threshold), for a live preview; faults with no baseline yet are left out."""
+        out = []
+        for f in self.specs:
+            ref = self.reference(f) if view in f.views else None
+            if ref is not None:
+                out.append({"code": f.code, "title": f.label, "metric": f.metric, "reference": round(ref, 3),
+                            "limit": round(ref + f.enter, 3), "fault_if": f.fault_if})
+        return out
+
     def collect_session_baseline(self, t: float, view: str, value: ValueFn) -> bool:
         """Take this session's reference for uncalibrated faults that allow one
         (`session_baseline_s`); True while one is still being taken in this view."""

@@ -1,9 +1,11 @@
 """Background posture monitor for desk work, on top of the pipeline and the sitting checker.
 
 It samples the camera about once a second (never storing a frame), judges posture
-against the user's upright baseline, alerts when bad posture has lasted `alert_after_s`,
-reminds about a movement break after `break_after_s` of continuous sitting, and writes
-every sample to a SQLite history.
+against the user's upright baseline for the active setup, alerts when bad posture has
+lasted the sensitivity's delay, reminds about a movement break after `break_after_s` of
+continuous sitting, and writes every sample to a SQLite history. It can be paused (a
+snooze, or automatically while the session is locked or idle), samples less often while
+nobody is in view, and says when the setup's calibration looks stale instead of judging.
 """
 
 from __future__ import annotations
@@ -12,20 +14,26 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from .checker import Checker
+from .desktop_state import DesktopWatch
 from .estimator import create_estimator
+from .monitor_control import MonitorState
+from .monitor_setup import SENSITIVITY, Framing, SetupWatch, framing_of, scaled_spec
+from .monitor_sources import CameraSampler, file_samples
 from .profiles import Profile
 from .sinks.history import History
-from .errors import SourceError
 from .spec import get_spec
-from .types import Frame, PoseFrame
+from .types import PoseFrame
 
 FAULT_WORDS = {"forward_head": "head forward", "rounded_shoulders": "shoulders rounded",
                "slouched_trunk": "back slouched"}
+CHANNELS = ("desktop", "sound", "page")
+# Nobody in view: sample less often the longer it lasts (a person sitting down is seen
+# within this long), and credit each sample with the time until the next.
+AWAY_STEPS = ((10.0, 5.0), (60.0, 15.0))  # away for at least s -> at most one sample per s
 
 
 @dataclass(frozen=True)
@@ -41,139 +49,32 @@ class MonitorSettings:
     fast: bool = False  # file sources: no waiting between samples (tests, demos)
     model: str = "full"
     max_samples: int | None = None
+    threshold_scale: float = 1.0  # sensitivity: scales the baseline-relative fault thresholds
+    setup: str | None = None
+    auto_pause: bool = True  # pause while the desktop session is locked or idle
+    pause_on_battery: bool = False
+
+    @staticmethod
+    def with_sensitivity(level: str, **kwargs) -> MonitorSettings:
+        alert_after, scale = SENSITIVITY[level]
+        return MonitorSettings(alert_after_s=kwargs.pop("alert_after_s", None) or alert_after,
+                               threshold_scale=scale, **kwargs)
+
+
+def sample_wait_s(interval_s: float, away_for_s: float) -> float:
+    wait = interval_s
+    for after, every in AWAY_STEPS:
+        if away_for_s >= after:
+            wait = max(interval_s, every)
+    return wait
 
 
 @dataclass(frozen=True)
 class Alert:
     ts: float
-    kind: str  # posture | break
+    kind: str  # posture | break | setup
     message: str
     faults: tuple[str, ...] = ()
-
-
-# --- samplers ------------------------------------------------------------------------------
-
-class CameraSampler:
-    """One frame per tick from a camera; reopens with backoff when the camera is missing
-    or taken, and releases it between samples when they are far apart."""
-
-    def __init__(self, index: int, interval_s: float, status: Callable[[str], None],
-                 stop: threading.Event | None = None) -> None:
-        self.index = index
-        self.stop = stop or threading.Event()  # wakes the back-off wait at once
-        self.interval_s = interval_s
-        self.status = status
-        self.cap = None
-        self.release_between = interval_s >= 2.0  # reopening costs ~0.5 s: only worth it for slow rates
-        self.backoff_s = 1.0
-
-    def _open(self) -> bool:
-        import cv2
-
-        if hasattr(cv2, "setLogLevel"):
-            cv2.setLogLevel(0)
-        cap = cv2.VideoCapture(self.index)
-        if not cap.isOpened():
-            cap.release()
-            return False
-        self.cap = cap
-        return True
-
-    def sample(self) -> Frame | None:
-        import cv2
-
-        if self.cap is None and not self._open():
-            self.status(f"camera {self.index} unavailable (missing or used by another program); "
-                        f"retrying in {self.backoff_s:.0f} s")
-            self.stop.wait(self.backoff_s)
-            self.backoff_s = min(60.0, self.backoff_s * 2)
-            return None
-        self.cap.grab()  # drop a buffered (stale) frame
-        ok, bgr = self.cap.read()
-        if not ok:
-            self.cap.release()
-            self.cap = None
-            return None
-        self.backoff_s = 1.0
-        if self.release_between:
-            self.cap.release()
-            self.cap = None
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        h, w = rgb.shape[:2]
-        return Frame(image=rgb, timestamp_ms=time.time() * 1000, index=0, resolution_wh=(w, h))
-
-    def close(self) -> None:
-        if self.cap is not None:
-            self.cap.release()
-
-
-def _keyframe_spacing_s(path: str, probe_s: float = 12.0) -> float:
-    """Largest gap between keyframes in the first `probe_s` seconds (demuxing only)."""
-    import av
-
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        times = []
-        try:
-            for packet in container.demux(stream):
-                if packet.pts is None:
-                    continue
-                t = float(packet.pts * stream.time_base)
-                if packet.is_keyframe:
-                    times.append(t)
-                if t > probe_s:
-                    break
-        except av.error.FFmpegError:  # a damaged file: decoding will say where, in one line
-            pass
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    return max(gaps) if gaps else float("inf")
-
-
-def file_samples(path: str, interval_s: float, loop: bool) -> Iterator[tuple[float, Frame]]:
-    """(video time in s, frame) every `interval_s` of video time. Only sampled frames are
-    converted to RGB; when keyframes come at least once per interval only keyframes are
-    decoded (a camera hands over one frame when asked; this is the closest a file gets),
-    otherwise every frame but the non-reference ones."""
-    import av
-
-    from .sources import VideoFileSource, scaled_size, upright
-
-    info = VideoFileSource(Path(path), prefetch=0).info  # validates the file
-    keyframes_only = _keyframe_spacing_s(path) <= interval_s + 0.05
-    offset = 0.0
-    next_t = 0.0
-    while True:
-        last = 0.0
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            stream.codec_context.skip_frame = "NONKEY" if keyframes_only else "NONREF"
-            first = None
-            for frame in _decoded(container, stream, info.name, lambda: last):
-                t = frame.time or 0.0
-                first = t if first is None else first
-                t -= first
-                last = t
-                if offset + t + 1e-6 < next_t - (0.5 * interval_s if keyframes_only else 0.0):
-                    continue
-                w, h = scaled_size(frame.width, frame.height, 640)  # webcam size is plenty at 1 fps
-                rgb = upright(frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), info.rotation_deg)
-                yield offset + t, Frame(image=rgb, timestamp_ms=(offset + t) * 1000, index=0,
-                                        resolution_wh=info.resolution_wh)
-                next_t = offset + t + interval_s
-        if not loop:
-            return
-        offset += info.duration_s or (last + 1.0 / (info.fps or 30.0))
-
-
-def _decoded(container, stream, name: str, position: Callable[[], float]) -> Iterator:
-    """Frames of `stream`; a corrupt or cut-off file ends in a one-line SourceError."""
-    import av
-
-    try:
-        yield from container.decode(stream)
-    except av.error.FFmpegError as exc:
-        raise SourceError(f"{name}: corrupt or truncated video, decoding failed after {position():.1f} s "
-                          f"({getattr(exc, 'strerror', None) or exc})") from None
 
 
 # --- alert logic ---------------------------------------------------------------------------
@@ -235,34 +136,116 @@ class PostureAlerts:
 # --- notifications ---------------------------------------------------------------------------
 
 class Notifier:
-    """Terminal always; a desktop notification through `notify-send` where there is one."""
+    """The terminal always; then the chosen channels: a desktop notification through
+    `notify-send`, a short sound (`paplay`/`canberra-gtk-play` with the desktop's bell,
+    else the terminal bell), or the web page only (it gets every alert pushed)."""
 
-    def __init__(self, *, desktop: bool = True, echo: Callable[[str], None] = print) -> None:
-        self.notify_send = shutil.which("notify-send") if desktop else None
+    SOUNDS = ("/usr/share/sounds/freedesktop/stereo/bell.oga", "/usr/share/sounds/freedesktop/stereo/message.oga")
+
+    def __init__(self, *, desktop: bool = True, echo: Callable[[str], None] = print,
+                 channels: tuple[str, ...] | None = None) -> None:
+        channels = channels if channels is not None else (("desktop",) if desktop else ("page",))
+        self.channels = channels
+        self.notify_send = shutil.which("notify-send") if "desktop" in channels else None
+        self.player = (shutil.which("paplay") or shutil.which("canberra-gtk-play")) if "sound" in channels else None
         self.echo = echo
+
+    def _run(self, argv: list[str]) -> None:
+        try:
+            subprocess.run(argv, timeout=5, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
 
     def send(self, alert: Alert) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(alert.ts))
         self.echo(f"{stamp} [{alert.kind}] {alert.message}")
         if self.notify_send:
-            try:
-                subprocess.run([self.notify_send, "posecheck", alert.message], timeout=5, check=False,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+            # Low urgency: it slides in and goes, no modal and no screen blur.
+            self._run([self.notify_send, "--urgency=low", "--app-name=posecheck", "posecheck", alert.message])
+        if "sound" in self.channels:
+            sound = next((p for p in self.SOUNDS if shutil.os.path.exists(p)), None)
+            if self.player and sound:
+                self._run([self.player, sound] if self.player.endswith("paplay") else [self.player, "-f", sound])
+            else:
+                print("\a", end="", flush=True)
 
 
 # --- the loop ---------------------------------------------------------------------------------
 
+class MonitorLoop:
+    """One sample at a time: pause, sample, judge, record, alert, decide the next wait."""
+
+    def __init__(self, settings: MonitorSettings, profile: Profile, history: History, notifier: Notifier,
+                 state: MonitorState, status: Callable[[str], None], clock: Callable[[], float]) -> None:
+        self.s, self.history, self.notifier, self.state, self.status, self.clock = (
+            settings, history, notifier, state, status, clock)
+        spec = scaled_spec(get_spec("sitting_posture"), settings.threshold_scale)
+        profile = profile.for_setup(settings.setup)
+        # The monitor alerts, the checker only judges; samples are far apart, so each one counts.
+        self.checker = Checker(spec, profile, cue_repeat_s=1e9, label_window_s=settings.interval_s * 0.99)
+        self.alerts = PostureAlerts(settings)
+        entry = profile.setups.get(settings.setup or "")
+        self.watch = SetupWatch(settings.setup or "default",
+                                Framing.from_dict(entry["framing"]) if entry and entry.get("framing") else None)
+        self.stale_alerted = False
+        self.away_since: float | None = None
+        self.last_state: str | None = None
+
+    def say_state(self, ts: float, state: str, detail: str = "") -> None:
+        if state != self.last_state:
+            self.status(f"{time.strftime('%H:%M:%S', time.localtime(ts))} {state}" + (f" ({detail})" if detail else ""))
+            self.last_state = state
+
+    def pausing(self, ts: float, reason: str) -> None:
+        self.say_state(ts, "paused", reason)
+        self.state.latest = {"ts": ts, "state": "paused", "reason": reason}
+        self.away_since = None
+
+    def record_paused(self, ts: float, seconds: float) -> None:
+        self.history.add_sample(ts, "paused", seconds, [])
+
+    def judge(self, ts: float, index: int, pose, seconds: float) -> str:
+        result = self.checker.update(PoseFrame(ts * 1000, index, pose))
+        state = "away" if pose is None else (result.posture_state or "not_visible")
+        faults = list(result.active_faults)
+        stale = self.watch.update(framing_of(pose, result.view) if pose is not None and result.judged else None)
+        if stale and state in ("upright", "slouched"):
+            state, faults = "stale", []
+            if not self.stale_alerted:
+                self.stale_alerted = True
+                self.send(Alert(ts, "setup", f"Calibration for setup '{self.watch.setup}' looks stale: {stale}. "
+                                             f"Run `posecheck monitor calibrate --setup {self.watch.setup}`; "
+                                             "posture is not judged until then"))
+        elif not stale:
+            self.stale_alerted = False
+        self.history.add_sample(ts, state, seconds, faults)
+        new_alerts, took_break = self.alerts.update(ts, state, faults)
+        if took_break:
+            self.history.add_break(*took_break)
+        for alert in new_alerts:
+            self.send(alert)
+        self.say_state(ts, state, ", ".join(faults) or (stale if state == "stale" else ""))
+        self.state.latest = {"ts": ts, "state": state, "faults": faults, "view": result.view,
+                             "stale": stale, "preview": self.checker.limits_now(result.view, result.metrics)}
+        self.away_since = (self.away_since or ts) if state == "away" else None
+        return state
+
+    def send(self, alert: Alert) -> None:
+        self.history.add_alert(alert.ts, alert.kind, alert.message, list(alert.faults))
+        self.notifier.send(alert)
+
+    def next_wait(self, ts: float) -> float:
+        return sample_wait_s(self.s.interval_s, ts - self.away_since if self.away_since is not None else 0.0)
+
+
 def run_monitor(settings: MonitorSettings, profile: Profile, history: History, notifier: Notifier, *,
                 stop: threading.Event | None = None, status: Callable[[str], None] = print,
-                clock: Callable[[], float] = time.time) -> int:
+                clock: Callable[[], float] = time.time, state: MonitorState | None = None) -> int:
     """Sample until stopped (or the file ends, or `max_samples`). Returns samples taken."""
     stop = stop or threading.Event()
-    spec = get_spec("sitting_posture")
-    # The monitor alerts, the checker only judges; samples are far apart, so each one counts.
-    checker = Checker(spec, profile, cue_repeat_s=1e9, label_window_s=settings.interval_s * 0.99)
-    alerts = PostureAlerts(settings)
+    state = state or MonitorState(setup=settings.setup or "default")
+    loop = MonitorLoop(settings, profile, history, notifier, state, status, clock)
+    desktop = DesktopWatch(state, status, settings.auto_pause, settings.pause_on_battery)
     # Video mode: between samples a desk worker barely moves, so the tracker reuses the
     # last region and skips the person detector (~20 instead of ~35 ms of CPU a sample).
     estimator = create_estimator(model=settings.model)
@@ -271,11 +254,23 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
     files = None if is_camera else file_samples(settings.source, settings.interval_s, settings.loop)
     start_wall = clock()
     taken = 0
-    last_state = None
     history.prune(start_wall)
+    # A stop also ends a wait at once (a pause, or the long waits while nobody is there).
+    threading.Thread(target=lambda: (stop.wait(), state.wake.set()), daemon=True, name="monitor-stop").start()
     try:
         while not stop.is_set():
             tick = time.monotonic()
+            desktop.poll(clock())
+            reason = state.paused(clock())
+            if reason is not None:  # no sampling: the camera is let go, the time is recorded
+                if camera is not None:
+                    camera.close()
+                loop.pausing(clock(), reason)
+                state.wake.clear()
+                began = time.monotonic()
+                state.wake.wait(max(settings.interval_s, 5.0))
+                loop.record_paused(clock(), time.monotonic() - began)
+                continue
             if camera is not None:
                 frame = camera.sample()
                 if frame is None:
@@ -287,26 +282,18 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
                 except StopIteration:
                     break
                 ts = start_wall + video_t if settings.fast else clock()
-            pose = estimator.estimate(frame)
-            result = checker.update(PoseFrame(ts * 1000, taken, pose))
-            state = "away" if pose is None else (result.posture_state or "not_visible")
-            faults = list(result.active_faults)
-            history.add_sample(ts, state, settings.interval_s, faults)
-            new_alerts, took_break = alerts.update(ts, state, faults)
-            if took_break:
-                history.add_break(*took_break)
-            for alert in new_alerts:
-                history.add_alert(alert.ts, alert.kind, alert.message, list(alert.faults))
-                notifier.send(alert)
-            if state != last_state:
-                status(f"{time.strftime('%H:%M:%S', time.localtime(ts))} {state}"
-                       + (f" ({', '.join(faults)})" if faults else ""))
-                last_state = state
+            wait = loop.next_wait(ts)
+            loop.judge(ts, taken, estimator.estimate(frame), wait)
             taken += 1
             if settings.max_samples and taken >= settings.max_samples:
                 break
             if not settings.fast or camera is not None:
-                stop.wait(max(0.0, settings.interval_s - (time.monotonic() - tick)))
+                if loop.away_since is not None and camera is not None and wait >= 5.0:
+                    camera.close()  # a long wait with nobody there: the camera light goes off
+                state.wake.clear()
+                state.wake.wait(max(0.0, wait - (time.monotonic() - tick)))
+                if stop.is_set():
+                    break
     finally:
         estimator.close()
         if camera is not None:

@@ -11,6 +11,16 @@ or `$POSECHECK_PROFILE_DIR/<user>.json`):
 `keep_history` (default true): whether this user's finished sets and guided sessions go
 into the local history (`posecheck profile history off` switches it off).
 
+`setups` holds a sitting calibration per desk setup (`posecheck monitor calibrate --setup
+laptop`): its baseline values and the framing it was taken in (view, the person's size
+and place in the picture), so the monitor can tell when the camera no longer sees the
+person as it did:
+
+    "setups": {"laptop": {"values": {"sitting.front.neck_drop_ratio": 0.61, ...},
+                          "framing": {"view": "front", "shoulder_width": 0.32, "center_x": 0.5,
+                                      "center_y": 0.71},
+                          "calibrated_at": "2026-11-21T12:00:00+00:00"}}
+
 Keys are `<exercise>.<what>` (`sitting.<view>.<metric>` for posture baselines); exercise
 specs refer to them as `reference = "profile:squat.depth_deg"`.
 """
@@ -44,6 +54,22 @@ class Profile:
     values: dict[str, float] = field(default_factory=dict)
     calibrated_at: dict[str, str] = field(default_factory=dict)
     keep_history: bool = True
+    setups: dict[str, dict] = field(default_factory=dict)
+
+    def for_setup(self, setup: str | None) -> Profile:
+        """This profile as the monitor uses it for a setup: the setup's sitting baseline
+        over the plain one. An unknown setup keeps the plain values (and no framing)."""
+        if not setup or setup not in self.setups:
+            return self
+        entry = self.setups[setup]
+        values = {k: v for k, v in self.values.items() if not k.startswith("sitting.")} | entry["values"]
+        return Profile(user=self.user, values=values,
+                       calibrated_at={**self.calibrated_at, "sitting_posture": entry["calibrated_at"]},
+                       keep_history=self.keep_history, setups=self.setups)
+
+    def save_setup(self, setup: str, values: dict[str, float], framing: dict) -> None:
+        self.setups[setup] = {"values": values, "framing": framing,
+                              "calibrated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
     def get(self, key: str) -> float | None:
         return self.values.get(key)
@@ -63,7 +89,7 @@ class Profile:
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "version": 1, "user": self.user, "values": self.values,
-                "calibrated_at": self.calibrated_at, "keep_history": self.keep_history}
+                "calibrated_at": self.calibrated_at, "keep_history": self.keep_history, "setups": self.setups}
 
 
 def _path(user: str) -> Path:
@@ -88,7 +114,8 @@ def load_profile(user: str = "default") -> Profile:
             raise ValueError("not a posecheck profile")
         return Profile(user=user, values={k: float(v) for k, v in data.get("values", {}).items()},
                        calibrated_at=dict(data.get("calibrated_at", {})),
-                       keep_history=bool(data.get("keep_history", True)))
+                       keep_history=bool(data.get("keep_history", True)),
+                       setups={str(k): dict(v) for k, v in data.get("setups", {}).items()})
     except (ValueError, TypeError, AttributeError) as exc:
         raise PosecheckError(f"{path}: unreadable profile ({exc}); fix it or run "
                              f"`posecheck profile reset --user {user}`") from None

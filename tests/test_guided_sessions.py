@@ -102,7 +102,9 @@ def test_history_upgrades_a_monitor_database_made_by_todays_code_and_keeps_its_r
     history was versioned (18 samples of a real clip)."""
     db = tmp_path / "history.sqlite"
     shutil.copy(FIXTURE_DB, db)
-    before = {t: rows(db, f"SELECT * FROM {t} ORDER BY rowid") for t in ("minutes", "alerts", "breaks", "samples")}
+    tables = ("minutes", "alerts", "breaks", "samples")
+    columns = {t: ", ".join(r[1] for r in rows(db, f"PRAGMA table_info({t})")) for t in tables}
+    before = {t: rows(db, f"SELECT {columns[t]} FROM {t} ORDER BY rowid") for t in tables}
     assert rows(db, "PRAGMA user_version") == [(0,)] and len(before["samples"]) == 18
     report_before = run_cli("monitor", "report", "--db", str(db), "--json", check=True).stdout
     run_cli("profile", "history", "on", check=True)
@@ -114,8 +116,9 @@ def test_history_upgrades_a_monitor_database_made_by_todays_code_and_keeps_its_r
         assert history.upgraded_from == 0
     assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     for table, old in before.items():
-        assert rows(db, f"SELECT * FROM {table} ORDER BY rowid") == old
+        assert rows(db, f"SELECT {columns[table]} FROM {table} ORDER BY rowid") == old
     assert rows(db, "SELECT count(*) FROM exercise_sets") == [(0,)]
+    assert rows(db, "SELECT sum(paused_s), sum(stale_s) FROM minutes") == [(0.0, 0.0)]  # new states, no time yet
     assert run_cli("monitor", "report", "--db", str(db), "--json", check=True).stdout == report_before
     with History(db) as history:  # a second open finds nothing to do
         assert history.upgraded_from == SCHEMA_VERSION

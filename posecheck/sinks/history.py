@@ -13,6 +13,7 @@ Tables:
     breaks(id, start_ts REAL, end_ts REAL)    -- away or standing long enough to count as a break
     samples(ts REAL, state TEXT, faults TEXT) -- every sample, kept `SAMPLE_RETENTION_DAYS` days
     exercise_sessions, exercise_sets          -- see training_log.py (schema version 2)
+    minutes.paused_s, minutes.stale_s         -- paused, and calibration stale (version 3)
 
 The schema is versioned with `PRAGMA user_version`: `MIGRATIONS[n]` takes a database from
 version n to n+1, each in one transaction. A file from before versioning (the monitor's
@@ -30,7 +31,7 @@ from urllib.parse import quote
 from ..errors import PosecheckError
 from ..files import private_dir
 
-STATES = ("upright", "slouched", "not_sitting", "not_visible", "away")
+STATES = ("upright", "slouched", "not_sitting", "not_visible", "away", "paused", "stale")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS minutes (
@@ -72,8 +73,14 @@ CREATE TABLE IF NOT EXISTS exercise_sets (
 CREATE INDEX IF NOT EXISTS exercise_sets_user_ts ON exercise_sets(user, ts);
 CREATE INDEX IF NOT EXISTS exercise_sessions_user_ts ON exercise_sessions(user, started_ts);
 """
+# Paused time (a snooze, a locked screen) and time with a stale calibration are states of
+# their own: neither is posture, neither is being away.
+PAUSE_SCHEMA = """
+ALTER TABLE minutes ADD COLUMN paused_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE minutes ADD COLUMN stale_s REAL NOT NULL DEFAULT 0
+"""
 # MIGRATIONS[n]: version n -> n + 1. Never edit one that has shipped; add the next.
-MIGRATIONS = (SCHEMA, EXERCISE_SCHEMA)
+MIGRATIONS = (SCHEMA, EXERCISE_SCHEMA, PAUSE_SCHEMA)
 SCHEMA_VERSION = len(MIGRATIONS)
 SAMPLE_RETENTION_DAYS = 14
 
@@ -142,6 +149,11 @@ class History:
         except OSError as exc:
             raise PosecheckError(f"{self.path}: cannot create the history folder ({exc.strerror})") from None
 
+    def states(self) -> tuple[str, ...]:
+        """The states this file has columns for (a reader may open an older file)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(minutes)")}
+        return tuple(s for s in STATES if f"{s}_s" in columns)
+
     def has_table(self, name: str) -> bool:
         """For readers of a file not yet upgraded (they never change it)."""
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -196,12 +208,13 @@ class History:
     # --- reading ----------------------------------------------------------------------------
 
     def minutes(self, start_ts: float, end_ts: float) -> list[dict]:
+        states = self.states()
         rows = self.db.execute(
-            "SELECT minute_ts, upright_s, slouched_s, not_sitting_s, not_visible_s, away_s, faults "
+            f"SELECT minute_ts, {', '.join(f'{s}_s' for s in states)}, faults "
             "FROM minutes WHERE minute_ts >= ? AND minute_ts < ? ORDER BY minute_ts", (start_ts, end_ts)).fetchall()
         out = []
         for minute, *secs, faults in rows:
-            totals = dict(zip(STATES, secs))
+            totals = dict(zip(states, secs)) | {s: 0.0 for s in STATES if s not in states}
             state = max(totals, key=totals.get) if any(totals.values()) else "away"
             out.append({"minute_ts": minute, **{f"{k}_s": round(v, 2) for k, v in totals.items()},
                         "state": state, "faults": json.loads(faults)})
@@ -232,6 +245,7 @@ class History:
         judged = totals["upright"] + totals["slouched"]
         return {"from_ts": start_ts, "to_ts": end_ts, "seconds": totals,
                 "upright_share": round(totals["upright"] / judged, 3) if judged else None,
+                "score": posture_score(totals["upright"], totals["slouched"]),
                 "longest_sitting_streak_s": longest,
                 "posture_alerts": sum(a["kind"] == "posture" for a in alerts),
                 "break_reminders": sum(a["kind"] == "break" for a in alerts),
@@ -245,6 +259,43 @@ class History:
             for s in STATES:
                 h[f"{s}_s"] = round(h[f"{s}_s"] + m[f"{s}_s"], 2)
         return [hours[k] for k in sorted(hours)]
+
+
+# A day's posture score: the share of judged sitting time spent upright, 0-100, given once
+# at least SCORE_MIN_JUDGED_S of posture was judged (a few minutes say little about a day).
+# A streak is the run of days, up to today, each scoring at least STREAK_SCORE.
+SCORE_MIN_JUDGED_S = 10 * 60
+STREAK_SCORE = 75
+
+
+def posture_score(upright_s: float, slouched_s: float) -> int | None:
+    judged = upright_s + slouched_s
+    return round(100 * upright_s / judged) if judged >= SCORE_MIN_JUDGED_S else None
+
+
+def daily_scores(history: History, days: int = 30, today: datetime | None = None) -> list[dict]:
+    """The last `days` days, oldest first: date, score (or None), judged minutes."""
+    today = (today or datetime.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    out = []
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        totals = history.summary(*day_bounds(day))["seconds"]
+        out.append({"date": f"{day:%Y-%m-%d}", "score": posture_score(totals["upright"], totals["slouched"]),
+                    "judged_min": round((totals["upright"] + totals["slouched"]) / 60, 1)})
+    return out
+
+
+def streak(days: list[dict]) -> int:
+    """Days in a row, back from the newest, scoring at least STREAK_SCORE; today still
+    counting (not scored yet) does not break it."""
+    run = 0
+    for i, day in enumerate(reversed(days)):
+        if day["score"] is None and i == 0:
+            continue
+        if day["score"] is None or day["score"] < STREAK_SCORE:
+            break
+        run += 1
+    return run
 
 
 def day_bounds(day: datetime | None = None) -> tuple[float, float]:
