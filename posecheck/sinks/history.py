@@ -225,6 +225,15 @@ class History:
                                (start_ts, end_ts)).fetchall()
         return [{"ts": ts, "kind": kind, "message": msg, "faults": json.loads(f)} for ts, kind, msg, f in rows]
 
+    def alerts_after(self, alert_id: int) -> list[dict]:
+        """Alerts newer than `alert_id` (for pushing them to the page as they come)."""
+        rows = self.db.execute("SELECT id, ts, kind, message, faults FROM alerts WHERE id > ? ORDER BY id",
+                               (alert_id,)).fetchall()
+        return [{"id": i, "ts": ts, "kind": kind, "message": msg, "faults": json.loads(f)} for i, ts, kind, msg, f in rows]
+
+    def last_alert_id(self) -> int:
+        return self.db.execute("SELECT coalesce(max(id), 0) FROM alerts").fetchone()[0]
+
     def breaks(self, start_ts: float, end_ts: float) -> list[dict]:
         rows = self.db.execute("SELECT start_ts, end_ts FROM breaks WHERE end_ts >= ? AND start_ts < ? "
                                "ORDER BY start_ts", (start_ts, end_ts)).fetchall()
