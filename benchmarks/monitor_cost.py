@@ -8,7 +8,10 @@ samples, which a camera does not (it hands over one frame when asked), so the fi
 figure is an upper bound of the camera case. With --webcam-like the clip is also
 re-encoded the way a laptop webcam would deliver it (640 px longer side) with a keyframe
 every second, so the sampler decodes one picture per sample, as a camera hands over one
-frame per sample: that row is the one to compare with the goal.
+frame per sample: that row is the one to compare with the goal. Two more rows on the
+webcam-like copy: "paused" (`posecheck monitor pause` right after start-up: no sampling)
+and "nobody in view" (an empty room from the shared set, the first 16 s of
+corpus/Kalininator__FallDetection/walk.mp4, re-encoded the same way: the sampling backs off).
 """
 
 from __future__ import annotations
@@ -40,14 +43,17 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure(clip: Path, seconds: float, warmup: float) -> tuple[float, float, float, int]:
+def measure(clip: Path, seconds: float, warmup: float, pause: bool = False) -> tuple[float, float, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "POSECHECK_PROFILE_DIR": tmp, "XDG_RUNTIME_DIR": tmp}
         proc = subprocess.Popen([sys.executable, "-m", "posecheck", "monitor", "--source", str(clip), "--loop",
                                  "--db", f"{tmp}/h.sqlite", "--no-notify"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "POSECHECK_PROFILE_DIR": tmp})
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         try:
             time.sleep(warmup)
+            if pause:
+                subprocess.run([sys.executable, "-m", "posecheck", "monitor", "pause", "--db", f"{tmp}/h.sqlite"],
+                               env=env, check=True, stdout=subprocess.DEVNULL)
             cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
             time.sleep(seconds)
             cpu1, t1 = cpu_seconds(proc.pid), time.monotonic()
@@ -81,12 +87,19 @@ def main() -> None:
                         "-vf", "scale='if(gt(iw,ih),640,-2)':'if(gt(iw,ih),-2,640)'", "-c:v", "libx264",
                         "-g", "30", "-bf", "0", str(keyed)], check=True)
         runs.append(("webcam-like copy", keyed))
+        runs.append(("  paused", keyed))
+        empty = Path(tmpdir) / "empty_room.mp4"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-t", "16", "-i",
+                        str(default_clip("corpus/Kalininator__FallDetection/walk.mp4")), "-an",
+                        "-vf", "scale='if(gt(iw,ih),640,-2)':'if(gt(iw,ih),-2,640)'", "-c:v", "libx264",
+                        "-r", "30", "-g", "30", "-bf", "0", str(empty)], check=True)
+        runs.append(("  nobody in view", empty))
     print(machine_line())
     print(f"clip: {clip.name}, looped; default rate (1 sample/s); steady window {args.seconds:.0f} s "
           f"after {args.warmup:.0f} s start-up")
     print(f"{'source':<20} {'CPU % of one core':>18} {'peak RSS MB':>12} {'start-up CPU s':>15} {'samples':>8}")
     for name, path in runs:
-        cpu, rss, startup, samples = measure(path, args.seconds, args.warmup)
+        cpu, rss, startup, samples = measure(path, args.seconds, args.warmup, pause=name.strip() == "paused")
         print(f"{name:<20} {cpu:18.2f} {rss:12.0f} {startup:15.1f} {samples:8d}")
     print("goal: <= 3% of one core, <= 300 MB")
 

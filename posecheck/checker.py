@@ -358,7 +358,8 @@ class Checker:
         self._faults.step(t, view, "posture", value)
         self._emit_cue(t, new_events)
         active = list(self._faults.active)
-        state = self._set_posture_state(t, "slouched" if active else "upright", active)
+        posture = self.spec.posture_codes(active)  # looking down explains a reading; it is not a slouch
+        state = self._set_posture_state(t, "slouched" if posture else "upright", posture)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)
 

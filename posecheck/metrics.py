@@ -369,52 +369,5 @@ def trunk_tilt_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return float(np.degrees(np.arctan2(s[1] - h[1], abs(h[0] - s[0]) + 1e-9)))
 
 
-# --- sitting -------------------------------------------------------------------------------
-
-@metric("head_forward_deg", "deg")
-def head_forward_deg(pose: Pose, ctx: MetricContext) -> float | None:
-    """Side view: the shoulder->ear line's inclination ahead of vertical (the complement
-    of the craniovertebral angle, with the shoulder standing in for C7)."""
-    return _forward_inclination(ctx, "ear", "shoulder")
-
-
-@metric("shoulder_ahead_deg", "deg")
-def shoulder_ahead_deg(pose: Pose, ctx: MetricContext) -> float | None:
-    """Side view: how far the shoulder sits ahead of the hip's plumb line, as the
-    hip->shoulder inclination (0 = shoulder over hip, Kendall's ideal alignment)."""
-    return trunk_lean_deg(pose, ctx)
-
-
-@metric("trunk_length_ratio", "ratio")
-def trunk_length_ratio(pose: Pose, ctx: MetricContext) -> float | None:
-    """Shoulder-hip distance over the thigh length (both in 2D): shrinks as the spine
-    flexes and the shoulders drop; compared with the person's upright baseline."""
-    sh, hip, knee = sided("shoulder", ctx.side), sided("hip", ctx.side), sided("knee", ctx.side)
-    if not ctx.visible(sh, hip, knee):
-        return None
-    thigh = float(np.linalg.norm(ctx.xy(knee) - ctx.xy(hip)))
-    return float(np.linalg.norm(ctx.xy(sh) - ctx.xy(hip))) / max(thigh, 1e-6)
-
-
-@metric("neck_drop_ratio", "ratio")
-def neck_drop_ratio(pose: Pose, ctx: MetricContext) -> float | None:
-    """Front view: vertical ear-to-shoulder distance over shoulder width; drops when the
-    head pokes forward and down or the shoulders hunch (compare with baseline). The
-    shoulders must be inside the picture, not on its edge."""
-    if not ctx.in_frame(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
-        return None
-    ears = (ctx.xy(L.LEFT_EAR) + ctx.xy(L.RIGHT_EAR)) / 2
-    shoulders = (ctx.xy(L.LEFT_SHOULDER) + ctx.xy(L.RIGHT_SHOULDER)) / 2
-    width = float(np.linalg.norm(ctx.xy(L.LEFT_SHOULDER) - ctx.xy(L.RIGHT_SHOULDER)))
-    return float(shoulders[1] - ears[1]) / max(width, 1e-6)
-
-
-@metric("head_size_ratio", "ratio")
-def head_size_ratio(pose: Pose, ctx: MetricContext) -> float | None:
-    """Front view: ear-to-ear distance over shoulder width; grows as the head comes
-    toward the screen and as the shoulders roll in (compare with baseline)."""
-    if not ctx.in_frame(L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_SHOULDER, L.RIGHT_SHOULDER):
-        return None
-    head = float(np.linalg.norm(ctx.xy(L.LEFT_EAR) - ctx.xy(L.RIGHT_EAR)))
-    width = float(np.linalg.norm(ctx.xy(L.LEFT_SHOULDER) - ctx.xy(L.RIGHT_SHOULDER)))
-    return head / max(width, 1e-6)
+# The sitting metrics live in their own module; importing it registers them.
+from . import metrics_sitting  # noqa: E402,F401

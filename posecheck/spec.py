@@ -141,6 +141,10 @@ class FaultSpec(_Model):
     requires_any: list[str] = Field(default_factory=list, description="only when one of these faults is active")
     supersedes: list[str] = Field(default_factory=list)
     phase: Literal["any", "hold"] = "any"
+    kind: Literal["posture", "context"] = Field(
+        "posture", description="context: not a fault of form but what explains a reading (looking down at a "
+                               "phone); it never makes a posture 'slouched' and never alerts, and it can "
+                               "supersede the posture faults it explains.")
 
     @field_validator("code")
     @classmethod
@@ -221,6 +225,11 @@ class ExerciseSpec(_Model):
 
     def fault_codes(self) -> list[str]:
         return list(dict.fromkeys(f.code for f in self.faults))
+
+    def posture_codes(self, codes) -> list[str]:
+        """The codes that are faults of posture (not context such as looking down)."""
+        context = {f.code for f in self.faults if f.kind == "context"}
+        return [c for c in codes if c not in context]
 
     def fault_label(self, code: str) -> str:
         """A fault code of this exercise in words (the first spec entry with that code)."""

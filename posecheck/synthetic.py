@@ -40,6 +40,7 @@ class Body:
     knee_in_m: float = 0.0  # medial knee shift (valgus), front view
     pelvis_roll_m: float = 0.0  # height added to the left hip (negative: right hip higher)
     arms_forward: bool = True
+    shoulder_in_m: float = 0.0  # each shoulder drawn in toward the midline (rounded, protracted)
 
     def point(self, name: str, side: str) -> np.ndarray:
         over = self.left if side == "left" else self.right
@@ -49,6 +50,8 @@ class Body:
         lateral = half if side == "left" else -half
         if name == "knee":
             lateral -= math.copysign(self.knee_in_m, lateral)
+        if name == "shoulder":
+            lateral -= math.copysign(self.shoulder_in_m, lateral)
         up = fu[1]
         if name == "hip":
             up += self.pelvis_roll_m / 2 if side == "left" else -self.pelvis_roll_m / 2
@@ -208,17 +211,27 @@ def all_fours(*, lifted: str | None = None, leg_lift_deg: float = 0.0, arm_lift_
     return body
 
 
-def sitting(*, shoulder_ahead_deg: float = -5.0, head_forward_deg: float = 15.0) -> Body:
+def _pitched(v: tuple[float, float], pitch_deg: float) -> np.ndarray:
+    """A face point's offset from the ear, with the head pitched down by `pitch_deg`."""
+    r = math.radians(pitch_deg)
+    f, u = v
+    return np.array([f * math.cos(r) + u * math.sin(r), -f * math.sin(r) + u * math.cos(r)])
+
+
+def sitting(*, shoulder_ahead_deg: float = -5.0, head_forward_deg: float = 15.0, head_pitch_deg: float = 0.0,
+            shoulder_in_m: float = 0.0) -> Body:
+    """Seated. `head_pitch_deg` > 0 looks down (phone, keyboard); `shoulder_in_m` rounds
+    the shoulders in, which a front camera sees as narrower shoulders."""
     hip = np.array([0.0, 0.48])
     knee = np.array([0.45, 0.50])
     ankle = np.array([0.47, 0.08])
     shoulder = hip + TRUNK * _dir(shoulder_ahead_deg)
     ear = shoulder + NECK * _dir(head_forward_deg)
     joints = {"hip": hip, "knee": knee, "ankle": ankle, "shoulder": shoulder, "ear": ear,
-              "eye": ear + np.array([0.08, 0.02]), "nose": ear + np.array([0.11, -0.01]),
+              "eye": ear + _pitched((0.08, 0.02), head_pitch_deg), "nose": ear + _pitched((0.11, -0.01), head_pitch_deg),
               "heel": ankle + np.array([-0.06, -0.06]), "toe": ankle + np.array([0.17, -0.06]),
               "elbow": shoulder + np.array([0.15, -0.25]), "wrist": shoulder + np.array([0.4, -0.25])}
-    return Body(joints)
+    return Body(joints, shoulder_in_m=shoulder_in_m)
 
 
 # --- sequences ----------------------------------------------------------------------------------
