@@ -35,15 +35,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """VmHWM: the peak resident set; VmRSS: resident now."""
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def measure(clip: Path, seconds: float, warmup: float, pause: bool = False) -> tuple[float, float, float, int]:
+def measure(clip: Path, seconds: float, warmup: float, pause: bool = False) -> tuple[float, float, float, float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "POSECHECK_PROFILE_DIR": tmp, "XDG_RUNTIME_DIR": tmp}
         proc = subprocess.Popen([sys.executable, "-m", "posecheck", "monitor", "--source", str(clip), "--loop",
@@ -57,7 +58,8 @@ def measure(clip: Path, seconds: float, warmup: float, pause: bool = False) -> t
             cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
             time.sleep(seconds)
             cpu1, t1 = cpu_seconds(proc.pid), time.monotonic()
-            rss = peak_rss_mb(proc.pid)
+            rss = rss_mb(proc.pid)
+            now = rss_mb(proc.pid, "VmRSS")
             startup_cpu = cpu0
         finally:
             proc.terminate()
@@ -65,7 +67,7 @@ def measure(clip: Path, seconds: float, warmup: float, pause: bool = False) -> t
         import sqlite3
 
         samples = sqlite3.connect(f"{tmp}/h.sqlite").execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-    return 100 * (cpu1 - cpu0) / (t1 - t0), rss, startup_cpu, samples
+    return 100 * (cpu1 - cpu0) / (t1 - t0), rss, now, startup_cpu, samples
 
 
 def main() -> None:
@@ -97,10 +99,11 @@ def main() -> None:
     print(machine_line())
     print(f"clip: {clip.name}, looped; default rate (1 sample/s); steady window {args.seconds:.0f} s "
           f"after {args.warmup:.0f} s start-up")
-    print(f"{'source':<20} {'CPU % of one core':>18} {'peak RSS MB':>12} {'start-up CPU s':>15} {'samples':>8}")
+    print(f"{'source':<20} {'CPU % of one core':>18} {'peak RSS MB':>12} {'RSS at end MB':>14} {'start-up CPU s':>15} "
+          f"{'samples':>8}")
     for name, path in runs:
-        cpu, rss, startup, samples = measure(path, args.seconds, args.warmup, pause=name.strip() == "paused")
-        print(f"{name:<20} {cpu:18.2f} {rss:12.0f} {startup:15.1f} {samples:8d}")
+        cpu, rss, now, startup, samples = measure(path, args.seconds, args.warmup, pause=name.strip() == "paused")
+        print(f"{name:<20} {cpu:18.2f} {rss:12.0f} {now:14.0f} {startup:15.1f} {samples:8d}")
     print("goal: <= 3% of one core, <= 300 MB")
 
 

@@ -10,6 +10,7 @@ nobody is in view, and says when the setup's calibration looks stale instead of 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -163,7 +164,7 @@ class Notifier:
             # Low urgency: it slides in and goes, no modal and no screen blur.
             self._run([self.notify_send, "--urgency=low", "--app-name=posecheck", "posecheck", alert.message])
         if "sound" in self.channels:
-            sound = next((p for p in self.SOUNDS if shutil.os.path.exists(p)), None)
+            sound = next((p for p in self.SOUNDS if os.path.exists(p)), None)
             if self.player and sound:
                 self._run([self.player, sound] if self.player.endswith("paplay") else [self.player, "-f", sound])
             else:

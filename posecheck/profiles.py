@@ -92,12 +92,17 @@ class Profile:
                 "calibrated_at": self.calibrated_at, "keep_history": self.keep_history, "setups": self.setups}
 
 
-def _path(user: str) -> Path:
-    if not _USER_RE.fullmatch(user):
-        shown = user[:64].encode("unicode_escape").decode()
-        raise PosecheckError(f"user name '{shown}' must start with a letter or digit and hold at most 64 "
+def check_name(name: str, what: str = "user name") -> str:
+    """A user or setup name that is a safe file name everywhere, or a one-line error."""
+    if not _USER_RE.fullmatch(name):
+        shown = name[:64].encode("unicode_escape").decode()
+        raise PosecheckError(f"{what} '{shown}' must start with a letter or digit and hold at most 64 "
                              "letters, digits, '.', '_' and '-'")
-    return profile_dir() / f"{user}.json"
+    return name
+
+
+def _path(user: str) -> Path:
+    return profile_dir() / f"{check_name(user)}.json"
 
 
 def profile_exists(user: str) -> bool:

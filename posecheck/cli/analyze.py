@@ -107,7 +107,7 @@ def analyze(
     if as_json:
         typer.echo(json.dumps(report))
     else:
-        typer.echo(format_report(report))
+        typer.echo(format_report(report, spec.fault_label))
 
 
 def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, annotate, user, model, max_side,
@@ -147,17 +147,18 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
     return 1 if failed else 0
 
 
-def format_report(report: dict) -> str:
+def format_report(report: dict, label=lambda code: code) -> str:
+    """The report as lines a person reads (`label` names each fault in words)."""
     lines = [f"{report['exercise']} | {report['source']['name']} | view: {report['view']} | "
              f"{report['duration_s']:.1f} s | {'calibrated' if report['calibrated'] else 'default targets'}"]
     if report.get("posture") is not None:
         for span in report["posture"]:
-            faults = f" ({', '.join(span['faults'])})" if span["faults"] else ""
+            faults = f" ({', '.join(map(label, span['faults']))})" if span["faults"] else ""
             lines.append(f"  {span['start_s']:6.1f}-{span['end_s']:6.1f} s  {span['state']}{faults}")
     else:
         lines.append(f"reps: {report['summary']['rep_count']}")
         for rep in report["reps"]:
-            verdict = ", ".join(rep["faults"]) or ("good" if rep.get("judged", True) else "form not judged")
+            verdict = ", ".join(map(label, rep["faults"])) or ("good" if rep.get("judged", True) else "form not judged")
             side = f" [{rep['side']}]" if rep["side"] else ""
             lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")

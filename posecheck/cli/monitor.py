@@ -49,7 +49,7 @@ def monitor(
     from ..monitor import CHANNELS, MonitorSettings, Notifier, check_source, run_monitor
     from ..monitor_control import ControlServer, MonitorState, socket_path
     from ..monitor_setup import SENSITIVITY
-    from ..profiles import _path as checked_name, load_profile
+    from ..profiles import check_name, load_profile
     from ..sinks.history import History
 
     if sensitivity not in SENSITIVITY:
@@ -61,7 +61,7 @@ def monitor(
     check_source(source)
     profile = load_profile(user)
     if setup is not None:
-        checked_name(setup)  # setup names follow the user-name rules
+        check_name(setup, "setup name")
         if setup not in profile.setups:
             typer.echo(f"setup '{setup}' is not calibrated yet: using the plain calibration "
                        f"(run `posecheck monitor calibrate --setup {setup}`)", err=True)
@@ -166,12 +166,12 @@ def monitor_calibrate(
     """Capture your upright sitting baseline: sit tall for a few seconds."""
     from ..analysis import calibrate_sitting_setup
     from ..pipeline import PipelineSettings
-    from ..profiles import _path as checked_name, load_profile, save_profile
+    from ..profiles import check_name, load_profile, save_profile
     from ..spec import get_spec
 
     spec = get_spec("sitting_posture")
     if setup is not None:
-        checked_name(setup)
+        check_name(setup, "setup name")
     begin = start or 0.0
     if source.isdigit():
         typer.echo(f"sit tall, shoulders back, head over your shoulders, for {seconds:g} s...", err=True)

@@ -158,7 +158,8 @@ async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, s
             except PosecheckError as exc:  # the run ended or the history cannot be written
                 await send_error(ws, "not_recorded", str(exc))
             else:
-                words, outcome = done.to_dict()["words"], done.to_dict() if start.guided else None
+                as_dict = done.to_dict()
+                words, outcome = as_dict["words"], as_dict if start.guided else None
                 labels = {code: session.spec.fault_label(code) for code in session.spec.fault_codes()}
         store.add(session_id, report)
         await send_message(ws, SummaryMessage(session_id=session_id, report=report, calibration_saved=saved,

@@ -148,21 +148,25 @@ def figure_png(fig) -> str:
 
 def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: list[FrameResult]) -> None:
     e = html.escape
+
+    def words(codes) -> str:  # a person reads this page: faults in words, never codes
+        return ", ".join(spec.fault_label(c) for c in codes)
+
     rows = "".join(
         f"<tr class='{'bad' if r['faults'] else ('good' if r.get('judged', True) else '')}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
         f"<td>{r['end_s']:.1f}</td><td>{r['bottom_s']:.1f}</td><td>{e(r['side'] or '')}</td>"
-        f"<td>{e(', '.join(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}</td></tr>"
+        f"<td>{e(words(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}</td></tr>"
         for r in report["reps"])
     holds = "".join(f"<tr><td>{h['start_s']:.1f}-{h['end_s']:.1f} s</td><td>{e(h['side'] or '')}</td>"
                     f"<td>{h['duration_s']:.1f} s</td><td>{h['good_s']:.1f} s</td>"
                     f"<td>{h['target_s'][0]:.0f}-{h['target_s'][1]:.0f} s</td></tr>" for h in report["holds"])
     posture = "".join(f"<tr><td>{p['start_s']:.1f}-{p['end_s']:.1f} s</td><td>{e(p['state'])}</td>"
-                      f"<td>{e(', '.join(p['faults']))}</td></tr>" for p in report.get("posture", []))
+                      f"<td>{e(words(p['faults']))}</td></tr>" for p in report.get("posture", []))
     events = "".join(f"<li>{ev['t_s']:.1f} s [{e(ev['kind'])}] {e(ev['message'])}</li>"
                      for ev in report["events"] if ev["kind"] in ("cue", "view", "info"))
     plots = "".join(f"<figure><img alt='{e(name)} over time' src='data:image/png;base64,{png}'></figure>"
                     for name, png in _plot_png(spec, report, results))
-    faults = ", ".join(f"{k} x{v}" for k, v in report["summary"]["fault_counts"].items()) or "none"
+    faults = ", ".join(f"{spec.fault_label(k).lower()} x{v}" for k, v in report["summary"]["fault_counts"].items()) or "none"
     doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{e(report['source']['name'])}: {e(spec.exercise.title)}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem}}table{{border-collapse:collapse}}

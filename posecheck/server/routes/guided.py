@@ -69,12 +69,12 @@ async def finish_guided(run_id: str, body: GuidedFinish, request: Request) -> di
 
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
 def progress_page(settings: Settings, user: str = "default", since: str | None = None) -> HTMLResponse:
-    from ...profiles import _path as checked_profile_path
+    from ...profiles import check_name
     from ...sinks.handout import render_progress
     from ...sinks.history import History
 
     try:
-        checked_profile_path(user)  # the same name rules as profiles
+        check_name(user)
         start = datetime.strptime(since, "%Y-%m-%d") if since else \
             datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(weeks=4)
     except PosecheckError as exc:
