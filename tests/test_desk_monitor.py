@@ -103,7 +103,8 @@ def test_snooze_stops_sampling_and_records_paused_time_then_resume_and_until_tom
         # The preview shows limits once the first 3 s have set the (uncalibrated) baseline.
         first = wait_for(lambda: (s := status(tmp_path)) and s["latest"].get("preview") and s)
         assert first["paused"] is None and first["latest"]["state"] == "upright"
-        assert {p["title"] for p in first["latest"]["preview"]} == {"Head pushed forward", "Rounded shoulders"}
+        assert {p["title"] for p in first["latest"]["preview"]} == {
+            "Head pushed forward", "Rounded shoulders", "Looking down (at a phone or the keyboard)"}
         snoozed = control(tmp_path, "pause", "30m")
         assert snoozed.returncode == 0 and "paused (snooze) until" in snoozed.stdout
         s = status(tmp_path)
