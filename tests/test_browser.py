@@ -33,10 +33,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_DATA: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
     data = tmp_path_factory.mktemp("serve-data")
+    SERVER_DATA["data"] = data
     env = {**os.environ, "POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)}
     proc = subprocess.Popen([sys.executable, "-m", "posecheck", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -102,6 +106,12 @@ def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory):
                               timeout_s=60, shot="barbell")
     assert seen[-1][0] == "2", seen[-5:]
     assert "2 reps" in summary
+    # A finished set in the live coach goes into the local history as a free set (no target).
+    import sqlite3
+
+    with sqlite3.connect(SERVER_DATA["data"] / "posecheck" / "history.sqlite") as conn:
+        rows = conn.execute("SELECT exercise, session_id, target, reps, status FROM exercise_sets").fetchall()
+    assert ("squat", None, None, 2, "done") in rows, rows
 
 
 def test_forward_lean_cue_appears(server, tmp_path_factory):
