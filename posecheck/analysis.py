@@ -119,16 +119,21 @@ def _frames_between(source, start_s: float | None, end_s: float | None, settings
     return frames
 
 
-def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
-              end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
-    """Profile values for `spec` from a calibration set (a few good reps, or a few
-    seconds of sitting tall), following the spec's [calibration] table."""
+def _calibration_run(source, spec: ExerciseSpec, start_s: float | None, end_s: float | None,
+                     settings: PipelineSettings | None) -> tuple[list[PoseFrame], list[FrameResult], dict[str, float]]:
     if not spec.calibration:
         raise PosecheckError(f"{spec.name} has nothing to calibrate")
     frames = _frames_between(source, start_s, end_s, settings)
     checker = Checker(spec, Profile())  # defaults only: calibration must not use the old one
     results = run_checker(frames, checker)
-    return calibration_values(spec, checker, results, source_name=os.fspath(source))
+    return frames, results, calibration_values(spec, checker, results, source_name=os.fspath(source))
+
+
+def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
+              end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
+    """Profile values for `spec` from a calibration set (a few good reps, or a few
+    seconds of sitting tall), following the spec's [calibration] table."""
+    return _calibration_run(source, spec, start_s, end_s, settings)[2]
 
 
 def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
@@ -137,10 +142,7 @@ def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, st
     """A desk setup's sitting baseline, and the framing it was taken in (monitor_setup.py)."""
     from .monitor_setup import framing_of, median_framing
 
-    frames = _frames_between(source, start_s, end_s, settings)
-    checker = Checker(spec, Profile())
-    results = run_checker(frames, checker)
-    values = calibration_values(spec, checker, results, source_name=os.fspath(source))
+    frames, results, values = _calibration_run(source, spec, start_s, end_s, settings)
     framings = [framing_of(pf.pose, r.view) for pf, r in zip(frames, results)
                 if pf.pose is not None and r.judged and r.position == spec.exercise.position]
     framings = [f for f in framings if f is not None]

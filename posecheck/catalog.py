@@ -44,13 +44,21 @@ def _folders() -> list[tuple[str, Traversable]]:
     return [*(("--exercises-dir", p) for p in given), ("user folder", user_dir()), ("built-in", builtin_dir())]
 
 
-def spec_files() -> dict[str, SpecFile]:
-    """Every exercise by name, taken from the first place that has it."""
+def toml_files(subfolder: str | None = None) -> dict[str, SpecFile]:
+    """Every `<name>.toml` by name (in `subfolder` of each place, if given), taken from the
+    first place that has it."""
     found: dict[str, SpecFile] = {}
     for origin, folder in _folders():
+        if subfolder:
+            folder = folder / subfolder
         if not folder.is_dir():
             continue
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.endswith(".toml") and not entry.name.startswith(".") and entry.is_file():
                 found.setdefault(entry.name[: -len(".toml")], SpecFile(entry.name[: -len(".toml")], origin, entry))
     return dict(sorted(found.items()))
+
+
+def spec_files() -> dict[str, SpecFile]:
+    """Every exercise by name, taken from the first place that has it."""
+    return toml_files()

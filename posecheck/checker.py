@@ -68,6 +68,7 @@ class Checker:
         self._forward = Majority(label_window_s)
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
         self._faults = FaultTracker(spec, self.profile, self._cues, still=still)
+        self._context_codes = spec.context_codes()  # once, not per frame
         self._reps = RepDetector(spec.reps) if spec.reps else None
         self._hold = HoldTimer(spec.hold) if spec.hold else None
         self._last_start_position_s: float | None = None
@@ -170,6 +171,10 @@ class Checker:
             self._emit_cue(t, new_events)
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
+
+    def posture_codes(self, codes) -> list[str]:
+        """The codes that are faults of posture (not context such as looking down)."""
+        return [c for c in codes if c not in self._context_codes]
 
     def limits_now(self, view: str, metrics: dict) -> list[dict]:
         """The live preview: each fault's current value against its limit in this view."""
@@ -358,7 +363,7 @@ class Checker:
         self._faults.step(t, view, "posture", value)
         self._emit_cue(t, new_events)
         active = list(self._faults.active)
-        posture = self.spec.posture_codes(active)  # looking down explains a reading; it is not a slouch
+        posture = self.posture_codes(active)  # looking down explains a reading; it is not a slouch
         state = self._set_posture_state(t, "slouched" if posture else "upright", posture)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)

@@ -105,12 +105,9 @@ class Depth:
     def share(self) -> float | None:
         return sum(self.reached) / len(self.reached) / self.target if self.reached and self.target else None
 
-    def words(self) -> str:
-        if self.share is None:
-            return "depth could not be judged (no rep was seen side-on with the legs in view)"
-        target = f"{self.target:.0f} deg" if self.unit == "deg" else f"{self.target:.0%} of your leg length"
-        whose = "your calibrated target" if self.calibrated else "the default target (calibrate for your own)"
-        return f"depth {self.share:.0%} of {whose}, {target}"
+
+def target_words(target: float, unit: str) -> str:
+    return f"{target:.0f} deg" if unit == "deg" else f"{target:.0%} of your leg length"
 
 
 def depth_faults(spec: ExerciseSpec) -> list:
@@ -156,6 +153,7 @@ class SetOutcome:
     fault_cues: dict[str, str] = field(default_factory=dict)
     depth_share: float | None = None
     depth_target: float | None = None
+    depth_unit: str | None = None  # "deg" or "of leg length"
     depth_calibrated: bool | None = None
     duration_s: float = 0.0
     source: str | None = None
@@ -196,6 +194,7 @@ def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile
     if depth is not None:
         outcome.depth_share = round(depth.share, 3) if depth.share is not None else None
         outcome.depth_target = depth.target
+        outcome.depth_unit = depth.unit
         outcome.depth_calibrated = depth.calibrated
     return outcome
 
@@ -306,8 +305,8 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
         if depths:
             share = sum(s * n for s, n in depths) / max(1, sum(n for _, n in depths))
             calibrated = all(o.depth_calibrated for o in done if o.depth_share is not None)
-            target = done[0].depth_target
-            unit = f"{target:.0f} deg" if target and target > 2 else f"{target:.0%} of your leg length"
+            first = next(o for o in done if o.depth_share is not None)
+            unit = target_words(first.depth_target, first.depth_unit)
             text += (f"; depth {share:.0%} of your calibrated target ({unit})" if calibrated else
                      f"; depth {share:.0%} of the default target ({unit}): calibrate to get your own")
         faults = Counter()

@@ -220,7 +220,7 @@ class MonitorLoop:
         elif not stale:
             self.stale_alerted = False
         self.history.add_sample(ts, state, seconds, faults)
-        new_alerts, took_break = self.alerts.update(ts, state, self.checker.spec.posture_codes(faults))
+        new_alerts, took_break = self.alerts.update(ts, state, self.checker.posture_codes(faults))
         if took_break:
             self.history.add_break(*took_break)
         for alert in new_alerts:

@@ -27,16 +27,14 @@ and the key: `my.toml: steps[1].reps: a glute_bridge set needs a rep target`.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .catalog import _folders
+from .catalog import SpecFile, toml_files
 from .errors import SpecError
-from .spec import ExerciseSpec, error_location, get_spec
+from .spec import ExerciseSpec, first_error, get_spec, read_toml, shown_name
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
@@ -89,25 +87,9 @@ class Routine(_Model):
         return self.routine.name
 
 
-@dataclass(frozen=True)
-class RoutineFile:
-    name: str
-    origin: str
-    file: Traversable
-
-
-def routine_files() -> dict[str, RoutineFile]:
+def routine_files() -> dict[str, SpecFile]:
     """Every routine by name, from the first place that has it (as for exercise specs)."""
-    found: dict[str, RoutineFile] = {}
-    for origin, folder in _folders():
-        folder = folder / "routines"
-        if not folder.is_dir():
-            continue
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".toml") and not entry.name.startswith(".") and entry.is_file():
-                name = entry.name[: -len(".toml")]
-                found.setdefault(name, RoutineFile(name, origin, entry))
-    return dict(sorted(found.items()))
+    return toml_files("routines")
 
 
 def counts_holds(spec: ExerciseSpec) -> bool:
@@ -137,21 +119,11 @@ def check_step(step: RoutineStep, spec: ExerciseSpec) -> tuple[str, str] | None:
 
 
 def load_routine(path: str | Path | Traversable) -> Routine:
-    path = Path(path) if isinstance(path, str) else path
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such routine") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path.name}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path.name}: not valid TOML ({exc})") from None
+    path, data = read_toml(path, "routine")
     try:
         routine = Routine.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = error_location(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+        where, msg = first_error(exc)
         raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None
     for i, step in enumerate(routine.steps):
         try:
@@ -167,8 +139,7 @@ def load_routine(path: str | Path | Traversable) -> Routine:
 def get_routine(name: str) -> Routine:
     known = routine_files()
     if name not in known:
-        shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
-        raise SpecError(f"unknown routine '{shown}'; choose one of {', '.join(known) or '(none found)'}")
+        raise SpecError(f"unknown routine '{shown_name(name)}'; choose one of {', '.join(known) or '(none found)'}")
     routine = load_routine(known[name].file)
     if routine.name != name:
         raise SpecError(f"{known[name].file.name}: routine.name is '{routine.name}', expected '{name}'")

@@ -226,10 +226,9 @@ class ExerciseSpec(_Model):
     def fault_codes(self) -> list[str]:
         return list(dict.fromkeys(f.code for f in self.faults))
 
-    def posture_codes(self, codes) -> list[str]:
-        """The codes that are faults of posture (not context such as looking down)."""
-        context = {f.code for f in self.faults if f.kind == "context"}
-        return [c for c in codes if c not in context]
+    def context_codes(self) -> frozenset[str]:
+        """Faults that explain a reading (looking down) rather than being faults of posture."""
+        return frozenset(f.code for f in self.faults if f.kind == "context")
 
     def fault_label(self, code: str) -> str:
         """A fault code of this exercise in words (the first spec entry with that code)."""
@@ -250,22 +249,36 @@ def error_location(loc: tuple) -> str:
     return out
 
 
-def load_spec(path: str | Path | Traversable) -> ExerciseSpec:
+def read_toml(path: str | Path | Traversable, what: str) -> tuple[Path | Traversable, dict]:
+    """A spec or routine file's TOML, or a one-line SpecError naming the file."""
     path = Path(path) if isinstance(path, str) else path
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path, tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SpecError(f"{path}: no such exercise spec") from None
+        raise SpecError(f"{path}: no such {what}") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path.name}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path.name}: not valid TOML ({exc})") from None
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """(key path, message) of a validation error's first problem."""
+    err = exc.errors()[0]
+    return error_location(err["loc"]), err["msg"].removeprefix("Value error, ")
+
+
+def shown_name(name: str) -> str:
+    """A name from outside, safe to echo in an error (short, printable)."""
+    return name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
+
+
+def load_spec(path: str | Path | Traversable) -> ExerciseSpec:
+    path, data = read_toml(path, "exercise spec")
     try:
         return ExerciseSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = err["msg"].removeprefix("Value error, ")
-        where = error_location(err["loc"])
+        where, msg = first_error(exc)
         if where.endswith(".metric"):  # reads as "faults[0].metric 'knee_x' is not a known metric"
             raise SpecError(f"{path.name}: {where} {msg}") from None
         raise SpecError(f"{path.name}: {where}: {msg}" if where else f"{path.name}: {msg}") from None
@@ -292,6 +305,5 @@ def get_spec(name: str) -> ExerciseSpec:
     never joined into a path, so no name can reach a file outside the specs folders."""
     known = spec_files()
     if name not in known:
-        shown = name if len(name) <= 40 and name.isprintable() else name[:40].encode("unicode_escape").decode() + "..."
-        raise SpecError(f"unknown exercise '{shown}'; choose one of {', '.join(known)}")
+        raise SpecError(f"unknown exercise '{shown_name(name)}'; choose one of {', '.join(known)}")
     return _load_named(known[name])

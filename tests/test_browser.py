@@ -36,28 +36,34 @@ def _free_port() -> int:
 SERVER_DATA: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def start_server(env: dict, *global_args: str) -> tuple[subprocess.Popen, str]:
+    """A real `posecheck serve` on a free port, once it accepts connections."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("serve-data")
-    SERVER_DATA["data"] = data
-    env = {**os.environ, "POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)}
-    proc = subprocess.Popen([sys.executable, "-m", "posecheck", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "posecheck", *global_args, "serve", "--port", str(port)],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
+                return proc, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {proc.stderr.read()}")
-    yield url
+    proc.kill()
+    raise RuntimeError(f"server did not start: {proc.stderr.read()}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("serve-data")
+    SERVER_DATA["data"] = data
+    proc, url = start_server({"POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)})
+    yield url
+    stop_server(proc)
 
 
 def _fake_camera(tmp_path_factory, clip: str) -> Path:

@@ -4,16 +4,13 @@ handout of what was stored, opened in the same browser. Screenshots in test-arti
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
 
 from .conftest import run_cli
-from .test_browser import ARTIFACTS, CHROMIUM, _browser, _fake_camera, _free_port  # noqa: F401 - skips without chromium
+from .test_browser import ARTIFACTS, CHROMIUM, _browser, _fake_camera, start_server, stop_server  # noqa: F401 - skips without chromium
 from .test_guided_sessions import write_routine
 
 pytestmark = pytest.mark.slow
@@ -44,27 +41,10 @@ rest_s = 4
 def guided_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("guided-data")
     write_routine(data / "specs", "browser", BROWSER_ROUTINE)
-    port = _free_port()
-    env = {**os.environ, "POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)}
-    proc = subprocess.Popen([sys.executable, "-m", "posecheck", "--exercises-dir", str(data / "specs"), "serve",
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    url = f"http://127.0.0.1:{port}"
-    import socket
-
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(f"server did not start: {proc.stderr.read()}")
+    proc, url = start_server({"POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)},
+                             "--exercises-dir", str(data / "specs"))
     yield url, data
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop_server(proc)
 
 
 def test_a_guided_session_in_chromium_from_safety_screen_to_pain_stop_and_summary(guided_server, tmp_path_factory):

@@ -8,12 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 from .conftest import clip_path
-from .test_browser import ARTIFACTS, CHROMIUM, _free_port  # noqa: F401 - skips without chromium
+from .test_browser import ARTIFACTS, CHROMIUM, start_server, stop_server  # noqa: F401 - skips without chromium
 from .test_desk_monitor import stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -25,14 +24,12 @@ def test_monitor_page_shows_pushed_alerts_and_the_live_preview_and_snoozes(tmp_p
     (tmp_path / "run").mkdir()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "POSECHECK_PROFILE_DIR": str(tmp_path / "profiles"),
            "XDG_RUNTIME_DIR": str(tmp_path / "run")}
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "posecheck", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server, base = start_server(env)
     monitor = subprocess.Popen([sys.executable, "-m", "posecheck", "monitor", "--source",
                                 str(clip_path("sitting_side_slouch.mp4")), "--loop", "--interval", "0.5",
                                 "--alert-after", "2", "--alert", "page"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/monitor"
+    url = f"{base}/monitor"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -54,5 +51,4 @@ def test_monitor_page_shows_pushed_alerts_and_the_live_preview_and_snoozes(tmp_p
             browser.close()
     finally:
         stop(monitor)
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)

@@ -133,7 +133,7 @@ def session(
 
 def parse_since(text: str) -> datetime:
     """`2026-11-01`, or `14d` / `4w` back from today (midnight)."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     try:
@@ -157,8 +157,6 @@ def report(
     (sessions and sets against the plan), per-exercise trends, depth against your
     calibrated mobility, recurring faults with their cue, and stops for pain. It stays
     on this computer unless you send it; print it to PDF from any browser."""
-    from datetime import datetime
-
     from ..sinks.handout import write_handout, write_handout_pdf
     from ..sinks.history import History
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import atomic_write
-from ..progress import adherence, exercise_trends
+from ..progress import DONE, Adherence, ExerciseTrend, adherence, exercise_trends
 from ..spec import all_specs
 from .history import History
 from .progress_plots import trend_svg
@@ -30,29 +30,42 @@ class SessionRow:
     summary: list[str]
 
 
-def render_progress(history: History, user: str, since: datetime, until: datetime | None = None, *,
-                    page: bool = False) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+@dataclass
+class Progress:
+    """What the page and the handout show, read once from the history."""
+    period: str
+    adherence: Adherence
+    trends: list[ExerciseTrend]
+    sessions: list[SessionRow]
 
+
+def load_progress(history: History, user: str, since: datetime, until: datetime | None = None) -> Progress:
     log = TrainingLog(history)
     end_ts = until.timestamp() if until else float("inf")
     sets = log.sets(user, since.timestamp(), end_ts)
     sessions = log.sessions(user, since.timestamp(), end_ts)
-    specs = {s.name: s for s in all_specs()}
-    trends = exercise_trends(sets, specs)
     rows = []
     for s in sessions:
-        done = sum(1 for x in sets if x["session_id"] == s["id"] and x["status"] in ("done", "pain_stop"))
+        done = sum(1 for x in sets if x["session_id"] == s["id"] and x["status"] in DONE)
         rows.append(SessionRow(f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y %H:%M}", s["title"], done,
                                s["planned_sets"], s["status"], STATUS_WORDS.get(s["status"], s["status"]),
                                s["summary"]))
+    return Progress(period=f"since {since:%d %b %Y}" + (f" until {until:%d %b %Y}" if until else ""),
+                    adherence=adherence(sessions, sets), trends=exercise_trends(sets, {x.name: x for x in all_specs()}),
+                    sessions=rows)
+
+
+def render_progress(history: History, user: str, since: datetime, until: datetime | None = None, *,
+                    page: bool = False) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    data = load_progress(history, user, since, until)
     env = Environment(loader=PackageLoader("posecheck", "templates"), autoescape=select_autoescape(["html"]))
-    period = f"since {since:%d %b %Y}" + (f" until {until:%d %b %Y}" if until else "")
     return env.get_template("progress.html").render(
-        title=("Progress" if page else "Exercise report") + f" for {user}", user=user, period=period,
+        title=("Progress" if page else "Exercise report") + f" for {user}", user=user, period=data.period,
         since_iso=f"{since:%Y-%m-%d}", version=__version__, generated=f"{datetime.now():%d %b %Y %H:%M}",
-        adherence=adherence(sessions, sets), trends=trends, plots={t.exercise: trend_svg(t) for t in trends},
-        sessions=rows, page=page)
+        adherence=data.adherence, trends=data.trends, plots={t.exercise: trend_svg(t) for t in data.trends},
+        sessions=data.sessions, page=page)
 
 
 def write_handout(history: History, user: str, since: datetime, out: Path, until: datetime | None = None) -> Path:
@@ -84,12 +97,7 @@ def handout_pages(history: History, user: str, since: datetime, until: datetime 
 
     from .progress_plots import draw_trend
 
-    log = TrainingLog(history)
-    end_ts = until.timestamp() if until else float("inf")
-    sets = log.sets(user, since.timestamp(), end_ts)
-    sessions = log.sessions(user, since.timestamp(), end_ts)
-    trends = exercise_trends(sets, {s.name: s for s in all_specs()})
-    period = f"since {since:%d %b %Y}" + (f" until {until:%d %b %Y}" if until else "")
+    data = load_progress(history, user, since, until)
 
     def page_text(fig, lines: list[tuple[str, float, str]], top: float = 0.94) -> float:
         y = top
@@ -103,18 +111,17 @@ def handout_pages(history: History, user: str, since: datetime, until: datetime 
     pages = []
     first = Figure(figsize=(8.27, 11.69))  # A4
     lines = [(f"Exercise report for {user}", 18, "bold"),
-             (f"{period}; made on this computer by posecheck {__version__} on {datetime.now():%d %b %Y}. "
+             (f"{data.period}; made on this computer by posecheck {__version__} on {datetime.now():%d %b %Y}. "
               "Nothing was sent anywhere.", 9, "normal"), ("Adherence", 13, "bold"),
-             (adherence(sessions, sets).sentence(), 10, "normal")]
-    if sessions:
+             (data.adherence.sentence(), 10, "normal")]
+    if data.sessions:
         lines.append(("Sessions", 13, "bold"))
-    for s in sessions:
-        status = STATUS_WORDS.get(s["status"], s["status"])
-        lines.append((f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y %H:%M}: {s['title']}, {status}", 10, "bold"))
-        lines += [(line, 9, "normal") for line in s["summary"][1:]]
+    for row in data.sessions:
+        lines.append((f"{row.when}: {row.title}, {row.status_words}", 10, "bold"))
+        lines += [(line, 9, "normal") for line in row.summary[1:]]
     page_text(first, lines)
     pages.append(first)
-    for trend in trends:
+    for trend in data.trends:
         fig = Figure(figsize=(8.27, 11.69))
         y = page_text(fig, [(trend.title, 16, "bold"), *[(line, 10, "normal") for line in trend.sentences()]])
         if trend.faults:

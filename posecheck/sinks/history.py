@@ -241,7 +241,7 @@ class History:
 
     def summary(self, start_ts: float, end_ts: float) -> dict:
         minutes = self.minutes(start_ts, end_ts)
-        totals = {s: round(sum(m[f"{s}_s"] for m in minutes), 1) for s in STATES}
+        totals = state_totals(minutes)
         longest = streak = 0.0
         last_minute = None
         for m in minutes:  # a sitting streak: consecutive minutes spent mostly sitting
@@ -277,6 +277,11 @@ SCORE_MIN_JUDGED_S = 10 * 60
 STREAK_SCORE = 75
 
 
+def state_totals(minutes: list[dict]) -> dict[str, float]:
+    """Seconds in each state over some minutes (History.minutes rows)."""
+    return {s: round(sum(m[f"{s}_s"] for m in minutes), 1) for s in STATES}
+
+
 def posture_score(upright_s: float, slouched_s: float) -> int | None:
     judged = upright_s + slouched_s
     return round(100 * upright_s / judged) if judged >= SCORE_MIN_JUDGED_S else None
@@ -288,7 +293,7 @@ def daily_scores(history: History, days: int = 30, today: datetime | None = None
     out = []
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
-        totals = history.summary(*day_bounds(day))["seconds"]
+        totals = state_totals(history.minutes(*day_bounds(day)))
         out.append({"date": f"{day:%Y-%m-%d}", "score": posture_score(totals["upright"], totals["slouched"]),
                     "judged_min": round((totals["upright"] + totals["slouched"]) / 60, 1)})
     return out

@@ -57,30 +57,24 @@ class TrainingLog:
     # --- reading ----------------------------------------------------------------------------
 
     def sets(self, user: str, since_ts: float = 0.0, until_ts: float = float("inf")) -> list[dict]:
-        if not self.history.has_table("exercise_sets"):
-            return []
-        cur = self.db.execute("SELECT * FROM exercise_sets WHERE user = ? AND ts >= ? AND ts < ? ORDER BY ts",
-                              (user, since_ts, until_ts if until_ts != float("inf") else 1e18))
-        names = [c[0] for c in cur.description]
-        out = []
-        for row in cur.fetchall():
-            item = dict(zip(names, row))
-            item["hold_times"] = json.loads(item["hold_times"])
-            item["hold_target"] = json.loads(item["hold_target"]) if item["hold_target"] else None
-            item["faults"] = json.loads(item["faults"])
-            out.append(item)
-        return out
+        return self._rows("exercise_sets", "ts", ("hold_times", "hold_target", "faults"), user, since_ts, until_ts)
 
     def sessions(self, user: str, since_ts: float = 0.0, until_ts: float = float("inf")) -> list[dict]:
-        if not self.history.has_table("exercise_sessions"):
+        return self._rows("exercise_sessions", "started_ts", ("summary",), user, since_ts, until_ts)
+
+    def _rows(self, table: str, time_column: str, json_columns: tuple[str, ...], user: str, since_ts: float,
+              until_ts: float) -> list[dict]:
+        """A user's rows of `table` in [since, until), JSON columns decoded (NULL stays None).
+        A file not yet upgraded has no such table: nothing stored yet."""
+        if not self.history.has_table(table):
             return []
-        cur = self.db.execute(
-            "SELECT * FROM exercise_sessions WHERE user = ? AND started_ts >= ? AND started_ts < ? ORDER BY started_ts",
-            (user, since_ts, until_ts if until_ts != float("inf") else 1e18))
+        cur = self.db.execute(f"SELECT * FROM {table} WHERE user = ? AND {time_column} >= ? AND {time_column} < ? "
+                              f"ORDER BY {time_column}", (user, since_ts, min(until_ts, 1e18)))
         names = [c[0] for c in cur.description]
         out = []
         for row in cur.fetchall():
             item = dict(zip(names, row))
-            item["summary"] = json.loads(item["summary"])
+            for column in json_columns:
+                item[column] = json.loads(item[column]) if item[column] is not None else None
             out.append(item)
         return out

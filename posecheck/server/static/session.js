@@ -4,18 +4,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const EDGES = [[11, 12], [11, 13], [13, 15], [12, 14], [14, 16], [11, 23], [12, 24], [23, 24], [23, 25], [25, 27],
-  [24, 26], [26, 28], [27, 29], [29, 31], [27, 31], [28, 30], [30, 32], [28, 32], [7, 11], [8, 12]];
-const CAPTURE_MAX_SIDE = 640;
-
 const state = { routines: {}, exercises: {}, run: null, index: 0, ws: null, stream: null, running: false,
-  t0: 0, stopReason: null, restTimer: null, lastSpoken: "", ended: false };
+  t0: 0, stopReason: null, restTimer: null, ended: false };
 
 function speak(text) {
-  if (!$("speak").checked || !("speechSynthesis" in window) || !text || text === state.lastSpoken) return;
-  state.lastSpoken = text;
-  window.speechSynthesis.cancel();
-  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  LiveCamera.speak($("speak").checked, text);
 }
 
 function show(section) {
@@ -93,31 +86,7 @@ function showSet(index) {
 }
 
 function drawOverlay(msg) {
-  const canvas = $("overlay");
-  const video = $("video");
-  canvas.width = video.clientWidth;
-  canvas.height = video.clientHeight;
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  if (!msg.landmarks) return;
-  const pts = msg.landmarks.map(([x, y, v]) => [x * canvas.width, y * canvas.height, v]);
-  ctx.lineWidth = 4;
-  ctx.strokeStyle = "rgba(80, 220, 120, 0.9)";
-  for (const [a, b] of EDGES) {
-    if (pts[a][2] < 0.5 || pts[b][2] < 0.5) continue;
-    ctx.beginPath();
-    ctx.moveTo(pts[a][0], pts[a][1]);
-    ctx.lineTo(pts[b][0], pts[b][1]);
-    ctx.stroke();
-  }
-  const hot = new Set(msg.highlight);
-  for (const i of hot) {
-    if (pts[i][2] < 0.5) continue;
-    ctx.fillStyle = "#e62828";
-    ctx.beginPath();
-    ctx.arc(pts[i][0], pts[i][1], 10, 0, 2 * Math.PI);
-    ctx.fill();
-  }
+  LiveCamera.drawSkeleton($("overlay"), $("video"), msg);
 }
 
 function onFrame(msg) {
@@ -145,21 +114,7 @@ function onFrame(msg) {
 }
 
 function sendFrame(capture) {
-  const video = $("video");
-  if (!state.running || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
-  if (!video.videoWidth) { setTimeout(() => sendFrame(capture), 50); return; }
-  const scale = Math.min(1, CAPTURE_MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
-  capture.width = Math.round(video.videoWidth * scale);
-  capture.height = Math.round(video.videoHeight * scale);
-  capture.getContext("2d").drawImage(video, 0, 0, capture.width, capture.height);
-  const t = performance.now() - state.t0;
-  capture.toBlob(async (blob) => {
-    const jpeg = new Uint8Array(await blob.arrayBuffer());
-    const out = new Uint8Array(8 + jpeg.length);
-    new DataView(out.buffer).setFloat64(0, t, true);
-    out.set(jpeg, 8);
-    if (state.running && state.ws.readyState === WebSocket.OPEN) state.ws.send(out);
-  }, "image/jpeg", 0.8);
+  LiveCamera.sendFrame(state.ws, $("video"), capture, state.t0, () => state.running);
 }
 
 async function startSet() {
