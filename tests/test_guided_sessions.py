@@ -221,3 +221,10 @@ def test_a_report_without_any_history_says_so_in_one_line(tmp_path):
     assert proc.returncode == 1 and "no history yet" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     bad = run_cli("report", "--db", str(FIXTURE_DB), "--since", "last tuesday")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_a_missing_video_is_an_input_error_before_any_set_runs(tmp_path):
+    proc = run_cli("session", "--routine", "back_care", "--source", str(tmp_path / "nope.mp4"),
+                   "--db", str(tmp_path / "h.sqlite"))
+    assert proc.returncode == 2 and proc.stderr.strip() == f"posecheck: error: {tmp_path / 'nope.mp4'}: no such video"
+    assert not (tmp_path / "h.sqlite").exists()  # nothing started, nothing written

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import PosecheckError
+from ..errors import PosecheckError, SourceError
 from .common import DbOpt, MaxSideOpt, ModelOpt, UserOpt, app, history_path, max_side_or_default
 
 routines_app = typer.Typer(help="Routines: exercises in order, with sets, targets and rests.", no_args_is_help=True)
@@ -77,7 +77,7 @@ def session(
         raise PosecheckError(f"{len(sources)} videos for a routine of {len(plans)} sets; give one video per set")
     for path in sources:  # before any work: a typo fails at once, not after three sets
         if not path.is_file():
-            raise PosecheckError(f"{path}: no such video")
+            raise SourceError(f"{path}: no such video")
     profile = load_profile(user)
     store = profile.keep_history if keep is None else keep
     settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side))
