@@ -9,7 +9,10 @@ import shutil
 
 import pytest
 
-from posecheck.validation.labels import ClipLabel, HoldWindow, Segment
+from posecheck.sinks.validation_html import write_validation_html
+from posecheck.validation import report as validation_report
+from posecheck.validation.labels import ClipLabel, HoldWindow, LabelFile, Segment
+from posecheck.validation.runner import ClipOutcome
 from posecheck.validation.scoring import CheckerRun, match_holds, score_clip, sitting_time, summarise
 
 from .conftest import CACHE, VIDEOS, needs_shared, run_cli
@@ -88,6 +91,54 @@ def test_sitting_time_is_weighted_by_time_and_not_sitting_accepts_any_no_verdict
     right, total = sitting_time(segments, frames)
     assert total == pytest.approx(1.0 + 1.5 + 0.5 + 1.0 + 1.0)
     assert right == pytest.approx(1.0 + 0.5 + 1.0)
+
+
+def _check(code: str, value, threshold, noise, verdict: str) -> dict:
+    return {"code": code, "t_s": 1.0, "value": value, "threshold": threshold, "noise": noise,
+            "verdict": verdict, "reason": ""}
+
+
+def test_margins_count_checks_within_noise_and_unsure_per_fault_over_all_runs():
+    label = ClipLabel(exercise="squat", reps=2)
+    first = CheckerRun("squat", reps=[{"faults": []}] * 2, holds=[], events=[], posture=[],
+                       frames_total=10, frames_judged=10, fault_checks=[
+                           _check("shallow_depth", 57.0, 55.0, 5.0, "clear"),  # 2 from the threshold: within noise
+                           _check("shallow_depth", 40.0, 55.0, 5.0, "fault"),  # 15 past it: clear of the noise
+                           _check("heels_lifting", 0.31, 0.30, 0.05, "unsure"),
+                           _check("heels_lifting", None, 0.30, 0.05, "not_judged")])
+    second = CheckerRun("squat", reps=[{"faults": []}], holds=[], events=[], posture=[],
+                        frames_total=10, frames_judged=10, fault_checks=[
+                            _check("shallow_depth", 54.0, 55.0, 5.0, "unsure"),
+                            _check("shallow_depth", 70.0, 55.0, None, "clear")])  # no noise known: not measured
+    summary = summarise([score_clip("a", label, first, counts_reps=True),
+                         score_clip("b", label, second, counts_reps=True)])
+    depth, heels = summary.margins["shallow_depth"], summary.margins["heels_lifting"]
+    assert (depth["checks"], depth["measured"], depth["within_noise"], depth["unsure"]) == (4, 3, 2, 1)
+    assert depth["within_noise_share"] == pytest.approx(2 / 3) and depth["unsure_share"] == 0.25
+    assert (heels["checks"], heels["not_judged"]) == (1, 1)
+    assert (heels["within_noise_share"], heels["unsure_share"]) == (1.0, 1.0)
+
+
+def test_runs_saved_or_reported_without_fault_checks_have_none_and_the_reports_say_so(tmp_path):
+    report = {"reps": [], "holds": [], "events": [], "frames": {"total": 10, "judged": 10}}
+    run = CheckerRun.from_report("squat", report)
+    assert run.fault_checks == []
+    saved = {k: v for k, v in run.to_dict().items() if k != "fault_checks"}  # a result file from before
+    assert CheckerRun(**saved).fault_checks == []
+    labels = LabelFile(clips={"a.mp4": ClipLabel(exercise="squat", reps=0)})
+    result = validation_report.build("labels.json", labels, {"a.mp4": ClipOutcome("a.mp4", "done", runs=[run])},
+                                     model="full", goals=[])
+    assert result["summary"]["margins"] == {} and "perturb" not in result
+    assert "margins: no fault checks recorded" in validation_report.text_table(result)
+    write_validation_html(tmp_path / "v.html", result)
+    assert "No fault checks recorded." in (tmp_path / "v.html").read_text()
+    run.fault_checks = [_check("shallow_depth", 57.0, 55.0, 5.0, "clear")]
+    result = validation_report.build("labels.json", labels, {"a.mp4": ClipOutcome("a.mp4", "done", runs=[run])},
+                                     model="full", goals=[])
+    table = validation_report.text_table(result)
+    assert "no fault checks recorded" not in table
+    assert [line.split() for line in table.splitlines() if line.strip().startswith("shallow_depth")] == \
+        [["shallow_depth", "1", "100%", "0%", "0"]]
 
 
 # --- the command on the shared set ------------------------------------------------------------

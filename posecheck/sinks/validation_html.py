@@ -55,6 +55,28 @@ def _plots(report: dict) -> list[tuple[str, str]]:
     return plots
 
 
+def _perturb_html(perturb: dict | None) -> str:
+    if perturb is None:
+        return ""
+    e = html.escape
+    labels = list(perturb["factors"])
+
+    def flipped(items: list[dict]) -> str:
+        return "<br>".join(f"{'+' if x['reported'] else '&minus;'} {e(x['clip'])} ({e(x['checker'])})" for x in items)
+
+    rows = "".join(f"<tr><td>{e(code)}</td><td>{f['verdicts']}</td><td>{f['reported']}</td>"
+                   + "".join(f"<td>{f['flips'][label]}</td><td>{flipped(f['flipped'][label])}</td>" for label in labels)
+                   + "</tr>" for code, f in perturb["per_fault"].items())
+    head = "".join(f"<th>flips {e(label)}</th><th>clips {e(label)}</th>" for label in labels)
+    notes = "".join(f"<li>not perturbed: {e(u['code'])} ({e(u['checker'])}): {e(u['reason'])}</li>"
+                    for u in perturb["not_perturbed"])
+    notes += "".join(f"<li>failed: {e(f['clip'])}: {e(f['reason'])}</li>" for f in perturb["failed"])
+    return (f"<h2>Threshold perturbation</h2><p>Every clip replayed with {e(perturb['rule'])}. Clip &times; checker "
+            f"verdicts (fault reported or not) that flip; + reported only when perturbed, &minus; no longer "
+            f"reported.</p><table><tr><th>code</th><th>verdicts</th><th>reported</th>{head}</tr>{rows}</table>"
+            + (f"<ul>{notes}</ul>" if notes else ""))
+
+
 def write_validation_html(path: Path, report: dict) -> None:
     e = html.escape
     s = report["summary"]
@@ -79,6 +101,13 @@ def write_validation_html(path: Path, report: dict) -> None:
     plots = "".join(f"<figure><img alt='{e(name)}' src='data:image/png;base64,{png}'></figure>"
                     for name, png in _plots(report))
     f1 = f"{s['fault_f1']:.2f}" if s["fault_f1"] is not None else "-"
+    margins = s.get("margins") or {}
+    margins_html = ("<table><tr><th>code</th><th>checks</th><th>within noise</th><th>unsure</th>"
+                    "<th>not judged</th></tr>"
+                    + "".join(f"<tr><td>{e(code)}</td><td>{m['checks']}</td><td>{pct(m['within_noise_share'])}</td>"
+                              f"<td>{pct(m['unsure_share'])}</td><td>{m['not_judged']}</td></tr>"
+                              for code, m in margins.items()) + "</table>") if margins else \
+        "<p>No fault checks recorded.</p>"
     doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>posecheck validation</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;font-size:.85rem}}
 td,th{{border:1px solid #ccc;padding:.2rem .4rem}}tr.bad td{{background:#fde8e6}}tr.good td{{background:#eef8f1}}
@@ -97,6 +126,10 @@ li.fail{{color:#b02a1e}}figure{{display:inline-block;margin:.5rem}}img{{max-widt
 <ul>{goals}</ul>{"<h2>Failed</h2><ul>" + failed + "</ul>" if failed else ""}
 {plots}
 <h2>Faults</h2><table><tr><th>code</th><th>tp</th><th>fp</th><th>fn</th><th>precision</th><th>recall</th><th>F1</th></tr>{faults}</table>
+<h2>Margins</h2><p>Per fault, the checks judged (one per fault per rep, hold or posture span) and the share
+whose value sat within the measurement noise of the threshold (|value &minus; threshold| &le; noise): verdicts the
+noise could have turned.</p>{margins_html}
+{_perturb_html(report.get("perturb"))}
 <h2>Clips</h2><table><tr><th>clip</th><th>checker</th><th>role</th><th>reps labelled / counted</th><th>holds found</th>
 <th>sitting</th><th>faults labelled</th><th>faults reported</th><th>judged</th><th>what the user was told</th></tr>
 {''.join(rows)}</table>

@@ -31,6 +31,12 @@ def validate(
     cache: Annotated[Optional[Path], typer.Option("--cache", help="Landmark recordings of the clips, by checksum "
                                                                   "(default: OUT/landmarks).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the table.")] = False,
+    perturb: Annotated[bool, typer.Option(
+        "--perturb", help="Then replay every clip's checkers over its landmark recording twice more, every fault "
+                          "threshold 10% nearer to (-10%) and further from (+10%) the good value: enter and exit "
+                          "offsets from the reference scaled by 0.9 and 1.1 (absolute thresholds: their distance "
+                          "from the metric's neutral reading), and report per fault how many clip verdicts "
+                          "flip.")] = False,
     min_reps_exact: Annotated[MinOpt, _goal_opt("the share of rep-labelled clips counted exactly")] = None,
     min_reps_within_one: Annotated[MinOpt, _goal_opt("the share of rep clips within one")] = None,
     min_fault_f1: Annotated[MinOpt, _goal_opt("the overall fault F1")] = None,
@@ -61,13 +67,25 @@ def validate(
     bar = tqdm(total=len(jobs), unit="clip", file=sys.stderr, disable=not sys.stderr.isatty())
     outcomes = run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
     bar.close()
-    result = validation_report.build(str(labels_file), labels, outcomes, model=model, goals=goals)
+    flips = None
+    if perturb:
+        from .perturb import perturb_clip, summarise_flips
+
+        replay = [j for j in jobs if outcomes[j.name].status != "failed"]
+        bar = tqdm(total=len(replay), unit="clip", desc="perturb", file=sys.stderr, disable=not sys.stderr.isatty())
+        perturbed = run_all(replay, workers=workers, on_done=lambda _o: bar.update(1), work=perturb_clip)
+        bar.close()
+        flips = summarise_flips(outcomes, perturbed, list(labels.clips))
+    result = validation_report.build(str(labels_file), labels, outcomes, model=model, goals=goals, perturb=flips)
     write_json(out / "validation.json", result)
     write_validation_html(out / "validation.html", result)
     typer.echo(json.dumps(result) if as_json else validation_report.text_table(result))
     if not as_json:
         typer.echo(f"\nreport: {out / 'validation.html'} and {out / 'validation.json'}")
+    perturb_failed = result.get("perturb", {}).get("failed", [])
     for failure in result["failed"]:
         typer.echo(f"posecheck: failed: {failure['clip']}: {failure['reason']}", err=True)
-    if result["failed"] or not all(g["met"] for g in result["goals"]):
+    for failure in perturb_failed:
+        typer.echo(f"posecheck: perturb failed: {failure['clip']}: {failure['reason']}", err=True)
+    if result["failed"] or perturb_failed or not all(g["met"] for g in result["goals"]):
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from .labels import LabelFile
+from .perturb import flips_table
 from .runner import ClipOutcome
 from .scoring import ClipScore, Summary, score_clip, summarise
 
@@ -37,10 +38,11 @@ def score_all(labels: LabelFile, outcomes: dict[str, ClipOutcome]) -> list[ClipS
 
 
 def build(labels_path: str, labels: LabelFile, outcomes: dict[str, ClipOutcome], *, model: str,
-          goals: list[Goal]) -> dict:
+          goals: list[Goal], perturb: dict | None = None) -> dict:
+    """The report; `perturb` (perturb.summarise_flips) when `--perturb` was given."""
     scores = score_all(labels, outcomes)
     summary = summarise(scores)
-    return {
+    report = {
         "schema": SCHEMA, "version": VERSION, "labels": labels_path, "model": model,
         "posecheck": __version__, "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "summary": summary.to_dict(),
@@ -48,6 +50,9 @@ def build(labels_path: str, labels: LabelFile, outcomes: dict[str, ClipOutcome],
         "clips": [s.to_dict() for s in scores],
         "failed": [{"clip": o.name, "reason": o.reason} for o in outcomes.values() if o.status == "failed"],
     }
+    if perturb is not None:
+        report["perturb"] = perturb
+    return report
 
 
 def goal_met(summary: Summary, goal: Goal) -> bool:
@@ -57,6 +62,17 @@ def goal_met(summary: Summary, goal: Goal) -> bool:
 
 def pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.0%}"
+
+
+def margins_table(margins: dict) -> list[str]:
+    """Per fault code: the checks judged, the share within noise of the threshold, unsure."""
+    if not margins:
+        return ["margins: no fault checks recorded"]
+    rows = ["margins (fault checks judged; within noise: |value - threshold| <= noise):",
+            f"  {'code':<26} {'checks':>6} {'within noise':>12} {'unsure':>6} {'not judged':>10}"]
+    rows += [f"  {code:<26} {m['checks']:>6} {pct(m['within_noise_share']):>12} {pct(m['unsure_share']):>6} "
+             f"{m['not_judged']:>10}" for code, m in margins.items()]
+    return rows
 
 
 def text_table(report: dict) -> str:
@@ -86,6 +102,7 @@ def text_table(report: dict) -> str:
              f"F1 {s['fault_f1']:.2f}" if s["fault_f1"] is not None else "faults: none"]
     for code, f in s["per_fault"].items():
         rows.append(f"  {code:<26} tp {f['tp']:>2} fp {f['fp']:>2} fn {f['fn']:>2}  F1 {f['f1']:.2f}")
+    rows += margins_table(s.get("margins") or {})
     rows += [f"sitting agreement {pct(s['sitting_agreement'])}",
              f"holds found {pct(s['holds_found'])}" + (f", timing error {s['hold_timing_error_s']:.2f} s"
                                                      if s["hold_timing_error_s"] is not None else ""),
@@ -95,6 +112,8 @@ def text_table(report: dict) -> str:
         rows.append("mostly unjudged (what the user was told):")
         rows += [f"  {u['clip']} ({u['checker']}, {u['judged_share']:.0%} judged): "
                  f"{' / '.join(u['told']) or 'NOTHING'}" for u in s["unjudged"]]
+    if "perturb" in report:
+        rows += flips_table(report["perturb"])
     for f in report["failed"]:
         rows.append(f"failed: {f['clip']}: {f['reason']}")
     for g in report["goals"]:

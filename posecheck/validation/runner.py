@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..batch.video import file_size
 from ..models import sha256_of
@@ -123,11 +124,13 @@ def _load(path: Path) -> dict | None:
         return None
 
 
-def run_all(jobs: list[ClipJob], *, workers: int = 1,
-            on_done: Callable[[ClipOutcome], None] | None = None) -> dict[str, ClipOutcome]:
-    outcomes: dict[str, ClipOutcome] = {}
+def run_all(jobs: list[ClipJob], *, workers: int = 1, on_done: Callable | None = None,
+            work: Callable[[ClipJob], Any] = run_clip) -> dict[str, Any]:
+    """`work` (run_clip, or perturb.perturb_clip: a top-level function, for the worker
+    processes) on every job; its outcomes by clip name."""
+    outcomes: dict[str, Any] = {}
 
-    def done(outcome: ClipOutcome) -> None:
+    def done(outcome) -> None:
         outcomes[outcome.name] = outcome
         if on_done:
             on_done(outcome)
@@ -136,11 +139,11 @@ def run_all(jobs: list[ClipJob], *, workers: int = 1,
     ordered = sorted(jobs, key=lambda j: -file_size(j.path))
     if workers <= 1:
         for job in ordered:
-            done(run_clip(job))
+            done(work(job))
     else:
         # spawn: each worker starts clean (mediapipe and threads do not survive fork well)
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(run_clip, job) for job in ordered]):
+            for future in as_completed([pool.submit(work, job) for job in ordered]):
                 done(future.result())
     return outcomes
 

@@ -20,10 +20,17 @@ Definitions (also in the README):
 - silence: a run that counted nothing, gave no posture verdict and told the user nothing
   about why (no `view` event and no `info` event saying what was missing) is silent
   without a reason.
+- margins: per fault code, over every check the checkers made (one per fault per judged
+  rep, hold or posture span, on every clip and checker run, negatives included): how
+  many were judged (verdict fault, clear or unsure), the share of those whose value sat
+  within the measurement noise of the threshold (|value - threshold| <= noise, over the
+  checks that give all three numbers), the share judged "unsure", and how many could
+  not be judged. A check near its threshold is a verdict the noise could have turned.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .labels import ClipLabel
@@ -48,6 +55,8 @@ class CheckerRun:
     frames_judged: int
     # (t_s, posture_state) per frame, sitting only
     posture_frames: list[tuple[float, str | None]] = field(default_factory=list)
+    # [{code, t_s, value, threshold, noise, verdict: fault|clear|unsure|not_judged, reason}]
+    fault_checks: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_report(cls, checker: str, report: dict, results=()) -> CheckerRun:
@@ -55,7 +64,8 @@ class CheckerRun:
             if report.get("posture") is not None else []
         return cls(checker=checker, reps=report["reps"], holds=report["holds"], events=report["events"],
                    posture=report.get("posture") or [], frames_total=report["frames"]["total"],
-                   frames_judged=report["frames"]["judged"], posture_frames=posture_frames)
+                   frames_judged=report["frames"]["judged"], posture_frames=posture_frames,
+                   fault_checks=report.get("fault_checks", []))
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -99,6 +109,7 @@ class ClipScore:
     judged_share: float = 0.0
     silent_without_reason: bool = False
     reasons: list[str] = field(default_factory=list)
+    margins: dict[str, dict[str, int]] = field(default_factory=dict)  # margin_counts of the run
 
     @property
     def sitting_agreement(self) -> float | None:
@@ -113,7 +124,7 @@ def score_clip(clip: str, label: ClipLabel, run: CheckerRun, *, counts_reps: boo
     reported = run.reported_faults()
     score = ClipScore(clip=clip, checker=run.checker, role=role, faults_reported=sorted(reported),
                       judged_share=run.frames_judged / run.frames_total if run.frames_total else 0.0,
-                      reasons=run.reasons())
+                      reasons=run.reasons(), margins=margin_counts(run.fault_checks))
     if role == "negative":
         score.negative_silent = not run.reps and not run.holds and not reported
     else:
@@ -135,6 +146,32 @@ def score_clip(clip: str, label: ClipLabel, run: CheckerRun, *, counts_reps: boo
         score.sitting_right_s, score.sitting_labelled_s = sitting_time(segments, run.posture_frames)
     score.silent_without_reason = not run.counted_anything() and not score.reasons and role == "own"
     return score
+
+
+MARGIN_COUNTS = ("checks", "measured", "within_noise", "unsure", "not_judged")
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def margin_counts(checks: list[dict]) -> dict[str, dict[str, int]]:
+    """Per fault code: checks judged (fault, clear or unsure), those giving a value, a
+    threshold and a noise (measured), those of them within the noise of the threshold,
+    those judged unsure, and those not judged."""
+    counts: dict[str, dict[str, int]] = {}
+    for check in checks:
+        n = counts.setdefault(check["code"], dict.fromkeys(MARGIN_COUNTS, 0))
+        if check.get("verdict") == "not_judged":
+            n["not_judged"] += 1
+            continue
+        n["checks"] += 1
+        n["unsure"] += check.get("verdict") == "unsure"
+        value, threshold, noise = check.get("value"), check.get("threshold"), check.get("noise")
+        if _number(value) and _number(threshold) and _number(noise):
+            n["measured"] += 1
+            n["within_noise"] += abs(value - threshold) <= noise
+    return counts
 
 
 def match_holds(windows, holds: list[dict]) -> tuple[int, list[float]]:
@@ -189,6 +226,8 @@ class Summary:
     negatives: int
     unjudged: list[dict]
     silent_without_reason: list[str]
+    # per fault code: checks, not_judged, within_noise and unsure (shares), see margins_of
+    margins: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -238,4 +277,19 @@ def summarise(scores: list[ClipScore]) -> Summary:
         hold_timing_error_s=sum(timing) / len(timing) if timing else None,
         negatives_silent=_share([bool(s.negative_silent) for s in negatives]), negatives=len(negatives),
         unjudged=unjudged, silent_without_reason=[f"{s.clip} ({s.checker})" for s in scores if s.silent_without_reason],
+        margins=margins_of(scores),
     )
+
+
+def margins_of(scores: list[ClipScore]) -> dict[str, dict]:
+    """The runs' margin counts added up per fault code, with the shares: within noise of
+    the measured checks, unsure of the judged ones (None when there are none)."""
+    totals: dict[str, dict[str, int]] = {}
+    for s in scores:
+        for code, n in s.margins.items():
+            t = totals.setdefault(code, dict.fromkeys(MARGIN_COUNTS, 0))
+            for key in MARGIN_COUNTS:
+                t[key] += n.get(key, 0)
+    return {code: {**t, "within_noise_share": t["within_noise"] / t["measured"] if t["measured"] else None,
+                   "unsure_share": t["unsure"] / t["checks"] if t["checks"] else None}
+            for code, t in sorted(totals.items())}
