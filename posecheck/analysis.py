@@ -10,7 +10,10 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
     holds   [{start_s, end_s, side, duration_s, good_s, target_s[2], faults[]}],
     events  [{t_s, kind: cue|rep|hold|view|alert|info, code, message, severity}],
     posture [{start_s, end_s, state: upright|slouched|not_sitting|not_visible, faults[]}]  (sitting only),
-    summary {rep_count, hold_count, fault_counts{code: reps or spans with it}}
+    summary {rep_count, hold_count, fault_counts{code: reps or spans with it}},
+    fault_checks [{code, t_s, value, threshold, noise, verdict: fault|clear|unsure|not_judged, reason}]
+                 (one per fault per rep, or per stretch of sitting; noise.py says how noise is measured),
+    not_judged [{code, title, reason}]  (faults the camera could not measure anywhere, and how to fix it)
 """
 
 from __future__ import annotations
@@ -76,6 +79,9 @@ def build_report(checker: Checker, results: list[FrameResult], *, source: VideoI
     }
     if spec.exercise.mode == "posture":
         report["posture"] = [s.to_dict() for s in checker.posture]
+    report["fault_checks"] = [c.to_dict() for c in checker.fault_checks]
+    report["not_judged"] = [{"code": code, "title": spec.fault_label(code), "reason": reason}
+                            for code, reason in checker.not_judged().items()]
     return report
 
 

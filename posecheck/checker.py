@@ -12,13 +12,15 @@ does. What to say about the view comes from guidance.py.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
+
+import numpy as np
 
 from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
-from .faults import FaultTracker
-from .geometry import classify_position, classify_view, forward_sign, near_side
+from .faults import FaultTracker, Probe
+from .geometry import body_yaw_deg, classify_position, classify_view, forward_sign, near_side
 from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
@@ -82,6 +84,7 @@ class Checker:
         self._timeline = PostureTimeline(posture_min_state_s)
         self._motion = MotionDetector()
         self._switch = SwitchDetector()
+        self._yaw: deque[float] = deque(maxlen=15)  # how square the view is, over ~0.5 s
         self.reps: list[RepSummary] = []
         self.events: list[Event] = []
         self._announce_calibration()
@@ -126,6 +129,10 @@ class Checker:
                                       view=view, position=position)
 
         ctx = MetricContext(pose, side, forward, self._min_vis)
+        self._yaw.append(body_yaw_deg(pose))
+        min_vis = self._min_vis
+        probe = Probe(t, pose, view, float(np.median(self._yaw)),
+                      lambda p: MetricContext(p, side, forward, min_vis))
         metrics: dict[str, float | None] = {}
 
         def value(name: str) -> float | None:
@@ -134,7 +141,7 @@ class Checker:
             return metrics[name]
 
         if self.spec.exercise.mode == "posture":
-            return self._posture_frame(t, view, position, ctx, value, metrics, new_events)
+            return self._posture_frame(t, view, position, ctx, value, metrics, new_events, probe)
 
         driver_name = for_view(self.spec.reps.metric, view) if self.spec.reps else None
         driver = value(driver_name) if driver_name else None
@@ -158,13 +165,13 @@ class Checker:
             if self._hold is not None:
                 self._hold.discard()
         else:
-            self._faults.step(t, view, phase, value)
+            self._faults.step(t, view, phase, value, probe)
             if view not in self._form_views and phase != "rest":
                 event = self._form_advice.update(t, "form_not_judged", self._wrong_view_cue(view, counting=view))
                 self._emit_all([event] if event else [], new_events)
         if exercising:
             rep.track(driver_name, driver)  # the depth reached, whatever the view (and for calibration)
-            self._faults.track_rep(rep, view, value)
+            self._faults.track_rep(rep, view, value, probe)
         # Inside a rep, a cue waits until the rep has turned at its deepest point and
         # still looks like the exercise: no "chest up" for someone picking up a bottle.
         if not exercising or self._reps.past_deepest_point or in_hold:
@@ -194,7 +201,17 @@ class Checker:
             self._emit_all(self._hold.end(self._last_t, self._side_name), [])
         if self.spec.exercise.mode == "posture":
             self._timeline.close(self._last_t)
+            self._emit_all(self._faults.close_unit(self._last_t, list(self._faults.active)), [])
         self._explain_silence()
+
+    @property
+    def fault_checks(self):
+        """Every fault's verdict per unit, with its value, threshold and noise."""
+        return self._faults.checks
+
+    def not_judged(self) -> dict[str, str]:
+        """Faults the camera could not measure anywhere in this run, with why."""
+        return self._faults.not_judged()
 
     # --- gating and view guidance ---------------------------------------------------------
 
@@ -273,6 +290,7 @@ class Checker:
             self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
         faults = self._faults.judge_rep(rep, view, t)
+        self._emit_all(self._faults.close_unit(t, faults), new_events)
         judged = any(view in f.views for f in self.spec.faults)
         summary = RepSummary(index=len(self.reps) + 1, start_s=rep.start_s, end_s=t, bottom_s=rep.peak_s,
                              side=self._side_name(rep.side), faults=faults, judged=judged,
@@ -312,9 +330,12 @@ class Checker:
         keys = sorted({f.profile_key for f in self.spec.faults if f.profile_key})
         missing = [k for k in keys if self.profile.get(k) is None]
         if missing:
+            lenient = sorted({f.label.lower() for f in self.spec.faults
+                              if f.uncalibrated_enter is not None and f.profile_key in missing})
+            only_clear = (f"; until then only a clear case is called ({', '.join(lenient)})" if lenient else "")
             self.events.append(Event(0.0, "info", "not_calibrated",
-                                     f"Not calibrated for {self.spec.name}: using default targets "
-                                     f"(run `posecheck calibrate {self.spec.name}` for your own)", 1))
+                                     f"Not calibrated for {self.spec.name}: using default targets{only_clear} "
+                                     f"(run `posecheck calibrate {self.spec.name}` for a verdict against your own)", 1))
 
     def _emit_cue(self, t: float, new_events: list[Event]) -> None:
         event = self._cues.due(t)
@@ -337,7 +358,7 @@ class Checker:
         return FrameResult(t, True, view, position, False, "posture", _clean(metrics), (), new_events,
                            posture_state=state)
 
-    def _posture_frame(self, t, view, position, ctx, value, metrics, new_events) -> FrameResult:
+    def _posture_frame(self, t, view, position, ctx, value, metrics, new_events, probe) -> FrameResult:
         if position != self.spec.exercise.position:
             return self._posture_not_sitting(t, view, position, metrics, new_events)
         taking_baseline = self._faults.collect_session_baseline(t, view, value)
@@ -360,11 +381,14 @@ class Checker:
             return self._no_judgement(t, new_events, code, message, view=view, position=position,
                                       metrics=metrics)
         self._judged(t)
-        self._faults.step(t, view, "posture", value)
+        self._faults.step(t, view, "posture", value, probe)
         self._emit_cue(t, new_events)
         active = list(self._faults.active)
         posture = self.posture_codes(active)  # looking down explains a reading; it is not a slouch
+        before = self._timeline.state
         state = self._set_posture_state(t, "slouched" if posture else "upright", posture)
+        if state != before and before in ("upright", "slouched"):  # a stretch of sitting ended
+            self._emit_all(self._faults.close_unit(t, self._timeline.spans[-2].faults), new_events)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)
 

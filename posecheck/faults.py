@@ -1,7 +1,13 @@
 """Fault hysteresis: each fault of a spec turns on when its metric stays past `enter`
 for `min_duration_s` and off when it comes back past `exit`; per-rep faults are judged
 once, on the rep's max or min. Thresholds are offsets from a reference: none (absolute),
-the person's calibrated profile, or their own resting baseline in this set."""
+the person's calibrated profile, or their own resting baseline in this set.
+
+A fault is called only when the camera can measure it (noise.py): its threshold must
+stand clear of the metric's noise in this clip (`JUDGEABLE_SHARE`), and the reading must
+clear the threshold by more than that noise. Each unit (a rep, or a stretch of sitting)
+ends with one `FaultCheck` per fault judged in it: fault, clear, unsure (within the
+noise of the threshold) or not judged (with what stopped it and how to fix it)."""
 
 from __future__ import annotations
 
@@ -13,11 +19,51 @@ from functools import cached_property
 import numpy as np
 
 from .cues import CueArbiter
+from .events import Event
+from .metrics import METRICS, MetricContext
+from .noise import Measurement, measure, view_noise, why_not_judged
 from .profiles import Profile
 from .reps import RepInProgress
 from .spec import ExerciseSpec, FaultSpec
+from .types import Pose
 
 ValueFn = Callable[[str], "float | None"]
+
+# A fault 1.5x its threshold's size lies half a size past the threshold: when the noise
+# is larger than that, even a clear fault cannot be told from the noise, so the fault is
+# not judged at all in this clip (and the person is told why).
+JUDGEABLE_SHARE = 0.5
+MEASURE_EVERY_S = 0.5  # landmark noise changes slowly: one propagation per metric per 0.5 s
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a metric's noise estimate needs from one frame."""
+
+    t: float
+    pose: Pose
+    view: str
+    yaw_deg: float
+    make_context: Callable[[Pose], MetricContext]
+
+
+@dataclass(frozen=True)
+class FaultCheck:
+    """One fault's verdict over one unit (a rep, or a stretch of sitting)."""
+
+    code: str
+    t_s: float
+    value: float
+    threshold: float
+    noise: float | None
+    verdict: str  # fault | clear | unsure | not_judged
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "t_s": round(self.t_s, 3), "value": round(self.value, 3),
+                "threshold": round(self.threshold, 3),
+                "noise": None if self.noise is None else round(self.noise, 3), "verdict": self.verdict,
+                "reason": self.reason}
 
 
 @dataclass
@@ -25,6 +71,7 @@ class _FaultState:
     spec: FaultSpec
     active: bool = False
     pending_since: float | None = None
+    worst: tuple[float, Probe] | None = None  # the unit's most faulty reading
 
 
 class FaultTracker:
@@ -37,6 +84,9 @@ class FaultTracker:
         self._baselines: dict[str, deque] = {}
         self._session: dict[str, _SessionBaseline] = {}
         self.active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
+        self._noise: dict[str, tuple[float, Measurement | None]] = {}  # metric -> (when, measurement)
+        self.checks: list[FaultCheck] = []
+        self._told_not_judged: set[str] = set()
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -56,6 +106,12 @@ class FaultTracker:
             return None if f.requires_reference else f.default_reference
         return value
 
+    def enter(self, f: FaultSpec) -> float:
+        """The threshold offset: `uncalibrated_enter` while the person has not calibrated."""
+        if f.uncalibrated_enter is not None and f.profile_key and self.profile.get(f.profile_key) is None:
+            return f.uncalibrated_enter
+        return f.enter
+
     def limits(self, view: str) -> list[dict]:
         """Each fault judged in `view`, with the value it enters at (its baseline plus the
         threshold), for a live preview; faults with no baseline yet are left out."""
@@ -64,7 +120,7 @@ class FaultTracker:
             ref = self.reference(f) if view in f.views else None
             if ref is not None:
                 out.append({"code": f.code, "title": f.label, "metric": f.metric, "reference": round(ref, 3),
-                            "limit": round(ref + f.enter, 3), "fault_if": f.fault_if})
+                            "limit": round(ref + self.enter(f), 3), "fault_if": f.fault_if})
         return out
 
     def collect_session_baseline(self, t: float, view: str, value: ValueFn) -> bool:
@@ -93,7 +149,7 @@ class FaultTracker:
                 if v is not None:
                     self._baselines.setdefault(fs.spec.metric, deque(maxlen=60)).append(v)
 
-    def step(self, t: float, view: str, phase: str, value: ValueFn) -> None:
+    def step(self, t: float, view: str, phase: str, value: ValueFn, probe: Probe | None = None) -> None:
         """Continuous faults (`during = active | always`) for one frame."""
         active_now = set(self.active)
         for fs in self._states:
@@ -108,8 +164,12 @@ class FaultTracker:
                 if not judged or ref is None:
                     fs.active, fs.pending_since = False, None
                 continue
-            enter, exit_ = ref + f.enter, ref + f.exit_threshold
+            enter, exit_ = ref + self.enter(f), ref + f.exit_threshold
+            if probe is not None:
+                self._note_worst(fs, v, probe)
             bad = v > enter if f.fault_if == "above" else v < enter
+            if bad and not fs.active and probe is not None:
+                bad = self._verdict(f, v, enter, ref, probe)[0] == "fault"
             good = v < exit_ if f.fault_if == "above" else v > exit_
             if fs.active:
                 if good:
@@ -126,21 +186,23 @@ class FaultTracker:
                 fs.pending_since = None
         self._refresh_active()
 
-    def track_rep(self, rep: RepInProgress, view: str, value: ValueFn) -> None:
+    def track_rep(self, rep: RepInProgress, view: str, value: ValueFn, probe: Probe | None = None) -> None:
         for fs in self._states:
             if view not in fs.spec.views:  # only what this view can judge (and cheaper)
                 continue
             v = value(fs.spec.metric)
             if v is not None:
                 rep.track(fs.spec.metric, v)
+                if probe is not None and fs.spec.during == "rep":
+                    self._note_worst(fs, v, probe)
         rep.faults += [code for code in self.active if code not in rep.faults]
 
     def judge_rep(self, rep: RepInProgress, view: str, t: float) -> list[str]:
         """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
         Where two measurements of the same per-rep fault apply, both must find it: each
-        one's blind spot is covered by the other."""
+        one's blind spot is covered by the other (one the camera cannot measure stands aside)."""
         faults = list(rep.faults)
-        verdicts: dict[str, list[tuple[bool, FaultSpec, float, float, float]]] = {}
+        verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
             f = fs.spec
             if f.during != "rep" or view not in f.views:
@@ -150,21 +212,96 @@ class FaultTracker:
             v = agg.get(f.metric)
             if ref is None or v is None or not np.isfinite(v):
                 continue
-            threshold = ref + f.enter
+            threshold = ref + self.enter(f)
             bad = (v > threshold) if f.fault_if == "above" else (v < threshold)
-            verdicts.setdefault(f.code, []).append((bad, f, v, threshold, ref))
+            verdict = "clear"
+            if bad:
+                probe = fs.worst[1] if fs.worst is not None else None
+                verdict = self._verdict(f, v, threshold, ref, probe)[0] if probe is not None else "fault"
+            verdicts.setdefault(f.code, []).append((verdict, f, v, threshold, ref))
         for code, found in verdicts.items():
-            if all(bad for bad, *_ in found):
+            judged = [x for x in found if x[0] != "not_judged"]
+            if judged and all(verdict == "fault" for verdict, *_ in judged):
                 faults.append(code)
-                _, f, v, threshold, ref = found[0]
+                _, f, v, threshold, ref = judged[0]
                 self._queue_cue(f, v, threshold, ref, t, keep_s=2.0)
         superseded = {s for fs in self._states if fs.spec.code in faults for s in fs.spec.supersedes}
         return [c for c in dict.fromkeys(faults) if c not in superseded]
 
+    def close_unit(self, t: float, reported: list[str]) -> list[Event]:
+        """End of a rep or a stretch of sitting: one FaultCheck per fault judged in it, and
+        a line for each fault the camera could not measure (once per fault)."""
+        events = []
+        for fs in self._states:
+            if fs.worst is None:
+                continue
+            f, (v, probe) = fs.spec, fs.worst
+            fs.worst = None
+            ref = self.reference(f)
+            if ref is None:
+                continue
+            threshold = ref + self.enter(f)
+            verdict, m, reason = self._verdict(f, v, threshold, ref, probe)
+            if f.code in reported:
+                verdict = "fault"
+            elif verdict == "fault":  # past the threshold, but not for long enough to call
+                verdict = "unsure"
+            self.checks.append(FaultCheck(f.code, probe.t, v, threshold, m.noise if m else None, verdict, reason))
+            if verdict == "not_judged" and f.code not in self._told_not_judged and f.code not in reported:
+                self._told_not_judged.add(f.code)
+                events.append(Event(t, "info", "not_judged", f"{f.label} not judged: {reason}", 1))
+        return events
+
+    def not_judged(self) -> dict[str, str]:
+        """Faults never judged in this run (every check of them was not_judged), with why."""
+        out: dict[str, str] = {}
+        judged = {c.code for c in self.checks if c.verdict != "not_judged"}
+        for c in self.checks:
+            if c.verdict == "not_judged" and c.code not in judged:
+                out.setdefault(c.code, c.reason)
+        return out
+
+    def _note_worst(self, fs: _FaultState, v: float, probe: Probe) -> None:
+        # A per-rep fault is judged on the rep's aggregate (its max or min), a continuous one
+        # at its most faulty moment.
+        f = fs.spec
+        higher = f.aggregate == "max" if f.during == "rep" else f.fault_if == "above"
+        worse = fs.worst is None or (v > fs.worst[0] if higher else v < fs.worst[0])
+        if worse:
+            fs.worst = (v, probe)
+
+    def _measurement(self, f: FaultSpec, v: float, ref: float, probe: Probe) -> Measurement | None:
+        cached = self._noise.get(f.metric)
+        zero = METRICS[f.metric].plane_zero
+        if cached is None or probe.t - cached[0] >= MEASURE_EVERY_S or cached[0] > probe.t:
+            m = measure(METRICS[f.metric].fn, probe.pose, probe.make_context, value=v, plane_zero=zero,
+                        yaw_deg=probe.yaw_deg, view=probe.view)
+            self._noise[f.metric] = (probe.t, m)
+            return m
+        m = cached[1]
+        if m is None:
+            return None
+        # The landmark part holds for a while; the view part depends on this reading.
+        vn = 0.0 if zero is None else view_noise(v, zero, m.departure_deg)
+        return Measurement(v, float(np.hypot(m.landmark_noise, vn)), m.landmark_noise, vn, m.sigma_px, m.size_px,
+                           m.departure_deg, m.used)
+
+    def _verdict(self, f: FaultSpec, v: float, threshold: float, ref: float,
+                 probe: Probe) -> tuple[str, Measurement | None, str]:
+        m = self._measurement(f, v, ref, probe)
+        if m is None:
+            return "clear", None, ""
+        if not np.isfinite(m.noise) or m.noise > JUDGEABLE_SHARE * f.size:
+            return "not_judged", m, why_not_judged(m, probe.view)
+        past = (v - threshold) if f.fault_if == "above" else (threshold - v)
+        if past > m.noise:
+            return "fault", m, ""
+        return ("unsure" if past > -m.noise else "clear"), m, ""
+
     def reset(self) -> None:
         """Nothing can be judged: no fault stays on, no cue waits."""
         for fs in self._states:
-            fs.active, fs.pending_since = False, None
+            fs.active, fs.pending_since, fs.worst = False, None, None
         self.active = ()
         self._cues.clear()
 

@@ -31,10 +31,12 @@ class MetricContext:
     min_visibility: float = 0.5
     missing: set[str] = field(default_factory=set)
     extras: dict[str, object] = field(default_factory=dict)  # e.g. which leg is lifted
+    used: set[str] = field(default_factory=set)  # landmarks a metric looked at (noise.py)
 
     def visible(self, *landmarks: L) -> bool:
         ok = True
         for lm in landmarks:
+            self.used.add(lm.name.lower())
             if self.pose.visibility[int(lm)] < self.min_visibility:
                 self.missing.add(lm.name.lower())
                 ok = False
@@ -52,9 +54,11 @@ class MetricContext:
         return ok
 
     def xy(self, lm: L) -> np.ndarray:
+        self.used.add(lm.name.lower())
         return self.pose.xy_px[int(lm)]
 
     def world(self, lm: L) -> np.ndarray:
+        self.used.add(lm.name.lower())
         return self.pose.world_xyz[int(lm)].astype(np.float64)
 
 
@@ -67,15 +71,20 @@ class MetricDef:
     fn: MetricFn
     unit: str
     doc: str
+    # A 2D reading in the plane its view shows: its value for an unbent, unturned body
+    # (0 for an inclination from vertical, 180 for a straight joint). Foreshortening when
+    # the body is turned from that view scales its departure from this value (noise.py).
+    # None: not such a reading (world coordinates, or a ratio against the person's baseline).
+    plane_zero: float | None = None
 
 
 METRICS: dict[str, MetricDef] = {}
 
 
-def metric(name: str, unit: str):
+def metric(name: str, unit: str, *, plane_zero: float | None = None):
     """Register a metric under `name` so specs can use it."""
     def register(fn: MetricFn) -> MetricFn:
-        METRICS[name] = MetricDef(name=name, fn=fn, unit=unit, doc=(fn.__doc__ or "").strip())
+        METRICS[name] = MetricDef(name=name, fn=fn, unit=unit, doc=(fn.__doc__ or "").strip(), plane_zero=plane_zero)
         return fn
     return register
 
@@ -196,7 +205,7 @@ def stance_split_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     return split / max(_leg_length(w, ctx.side), 1e-6)
 
 
-@metric("squat_depth_deg", "deg")
+@metric("squat_depth_deg", "deg", plane_zero=0.0)
 def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Thigh angle below the vertical in the side view: 0 standing, 90 thigh parallel to
     the floor (hip crease level with the knee), above 90 below parallel."""
@@ -206,19 +215,19 @@ def squat_depth_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return 180.0 - segment_inclination_deg(ctx.xy(knee), ctx.xy(hip))
 
 
-@metric("trunk_lean_deg", "deg")
+@metric("trunk_lean_deg", "deg", plane_zero=0.0)
 def trunk_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Trunk (hip->shoulder) inclination forward of vertical, side view."""
     return _forward_inclination(ctx, "shoulder", "hip")
 
 
-@metric("shin_lean_deg", "deg")
+@metric("shin_lean_deg", "deg", plane_zero=0.0)
 def shin_lean_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Shin (ankle->knee) inclination forward of vertical, side view."""
     return _forward_inclination(ctx, "knee", "ankle")
 
 
-@metric("trunk_shin_gap_deg", "deg")
+@metric("trunk_shin_gap_deg", "deg", plane_zero=0.0)
 def trunk_shin_gap_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """How much more the trunk leans forward than the shins: about 0 when the back is
     parallel to the shins (the usual cue for a balanced squat)."""
@@ -229,7 +238,7 @@ def trunk_shin_gap_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return trunk - shin
 
 
-@metric("heel_rise_ratio", "foot lengths")
+@metric("heel_rise_ratio", "foot lengths", plane_zero=0.0)
 def heel_rise_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     """Height of the heel above the toes, in foot lengths (compare with standing)."""
     heel, toe = sided("heel", ctx.side), sided("foot_index", ctx.side)
@@ -244,16 +253,19 @@ def heel_rise_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     return float(t[1] - h[1]) / foot
 
 
-@metric("knee_valgus_deg", "deg")
+@metric("knee_valgus_deg", "deg", plane_zero=0.0)
 def knee_valgus_deg(pose: Pose, ctx: MetricContext) -> float | None:
-    """Front view: frontal-plane projection angle of the knee that caves in the most,
-    positive when the knee lies inside (medial to) the hip-ankle line."""
+    """Front view: frontal-plane projection angle of the knees, positive when a knee lies
+    inside (medial to) its hip-ankle line; the mean of both knees. A camera turned a little
+    from front-on shows the knees' forward travel in a squat as sideways travel, the same
+    way for both knees (one seems to cave in, the other to bow out): in the mean of the two
+    that cancels, and knees that cave in together still show. Both legs must be seen."""
     values = []
     midline_x = (ctx.xy(L.LEFT_HIP)[0] + ctx.xy(L.RIGHT_HIP)[0]) / 2
     for side in ("left", "right"):
         hip, knee, ankle = _leg(side)
         if not ctx.visible(hip, knee, ankle):
-            continue
+            return None
         h, k, a = ctx.xy(hip), ctx.xy(knee), ctx.xy(ankle)
         bend = 180.0 - joint_angle_deg(h, k, a)
         # Where the knee sits relative to the hip->ankle line, toward the body's midline or away.
@@ -261,12 +273,12 @@ def knee_valgus_deg(pose: Pose, ctx: MetricContext) -> float | None:
         on_line = h + t * (a - h)
         inward = (abs(k[0] - midline_x) < abs(on_line[0] - midline_x))
         values.append(bend if inward else -bend)
-    return max(values) if values else None
+    return float(np.mean(values))
 
 
 # --- glute bridge --------------------------------------------------------------------------
 
-@metric("hip_extension_deg", "deg")
+@metric("hip_extension_deg", "deg", plane_zero=180.0)
 def hip_extension_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Shoulder-hip-knee angle in the side view, 180 = straight line; above 180 when the
     hips are pushed up past the shoulder-knee line (arching)."""
@@ -314,7 +326,7 @@ def _limb_lift(ctx: MetricContext, upper: L, lower: L) -> float:
     return 180.0 - segment_inclination_deg(ctx.xy(lower), ctx.xy(upper))
 
 
-@metric("leg_lift_deg", "deg")
+@metric("leg_lift_deg", "deg", plane_zero=0.0)
 def leg_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Bird-dog: elevation of the more lifted thigh (0 = under the hip, 90 = horizontal);
     records which leg in `ctx.extras['lifted_side']`."""
@@ -333,7 +345,7 @@ def leg_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return best[0]
 
 
-@metric("arm_lift_deg", "deg")
+@metric("arm_lift_deg", "deg", plane_zero=0.0)
 def arm_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Bird-dog: elevation of the arm opposite the lifted leg (90 = horizontal)."""
     if "lifted_side" not in ctx.extras and leg_lift_deg(pose, ctx) is None:
@@ -358,7 +370,7 @@ def pelvic_roll_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return float(np.degrees(np.arcsin(min(1.0, abs(d[1]) / max(float(np.linalg.norm(d)), 1e-9)))))
 
 
-@metric("trunk_tilt_deg", "deg")
+@metric("trunk_tilt_deg", "deg", plane_zero=0.0)
 def trunk_tilt_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Side view on all fours: hip height relative to the shoulders, as the angle of the
     shoulder->hip line above horizontal (negative when the hips sit lower)."""

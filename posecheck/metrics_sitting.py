@@ -11,14 +11,14 @@ from .metrics import MetricContext, _forward_inclination, metric, trunk_lean_deg
 from .types import Pose
 
 
-@metric("head_forward_deg", "deg")
+@metric("head_forward_deg", "deg", plane_zero=0.0)
 def head_forward_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Side view: the shoulder->ear line's inclination ahead of vertical (the complement
     of the craniovertebral angle, with the shoulder standing in for C7)."""
     return _forward_inclination(ctx, "ear", "shoulder")
 
 
-@metric("shoulder_ahead_deg", "deg")
+@metric("shoulder_ahead_deg", "deg", plane_zero=0.0)
 def shoulder_ahead_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Side view: how far the shoulder sits ahead of the hip's plumb line, as the
     hip->shoulder inclination (0 = shoulder over hip, Kendall's ideal alignment)."""

@@ -13,8 +13,11 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from dataclasses import replace
+
 import numpy as np
 
+from .noise import LandmarkJitter
 from .types import Pose, PoseFrame
 
 
@@ -71,10 +74,13 @@ class OneEuroSmoother:
         self._image = OneEuroFilter(min_cutoff_hz=s.min_cutoff_hz, beta=s.image_beta, d_cutoff_hz=s.d_cutoff_hz)
         self._world = OneEuroFilter(min_cutoff_hz=s.min_cutoff_hz, beta=s.world_beta, d_cutoff_hz=s.d_cutoff_hz)
         self._last_ms: float | None = None
+        # The raw landmarks' own scatter, for the checker's noise estimates (noise.py).
+        self._jitter = LandmarkJitter()
 
     def reset(self) -> None:
         self._image.reset()
         self._world.reset()
+        self._jitter.reset()
         self._last_ms = None
 
     def update(self, pose: Pose | None) -> Pose | None:
@@ -87,8 +93,8 @@ class OneEuroSmoother:
         else:
             dt_s = (t - self._last_ms) / 1000.0
         self._last_ms = t
-        return pose.with_coords(self._image.update(pose.xyz_norm, dt_s),
-                                self._world.update(pose.world_xyz, dt_s))
+        return replace(pose, xyz_norm=self._image.update(pose.xyz_norm, dt_s),
+                       world_xyz=self._world.update(pose.world_xyz, dt_s), noise_px=self._jitter.update(pose))
 
     def __call__(self, frames: Iterable[PoseFrame]) -> Iterator[PoseFrame]:
         for pf in frames:

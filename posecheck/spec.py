@@ -130,6 +130,13 @@ class FaultSpec(_Model):
     reference: str | None = Field(None, description="'profile:<key>' or 'baseline'; thresholds are offsets from it")
     default_reference: float | None = None
     requires_reference: bool = False
+    neutral: float | None = Field(
+        None, description="For an absolute threshold (no reference): the metric's value in good form, so the "
+                          "fault's size (threshold minus neutral) is known; the noise a verdict needs is "
+                          "weighed against it (noise.py). Default 0.")
+    uncalibrated_enter: float | None = Field(
+        None, description="With a profile reference and no calibration: the threshold offset used instead of "
+                          "`enter` (only a clearly faulty movement is called until the person calibrates).")
     session_baseline_s: float | None = Field(
         None, gt=0, description="Without a calibrated profile value: the median over the first this-many "
                                 "seconds judged in this session is the reference (judged as the baseline, "
@@ -180,6 +187,13 @@ class FaultSpec(_Model):
     def label(self) -> str:
         """The fault in words: its title, or for a spec without one its code spelt out."""
         return self.title or self.code.replace("_", " ").capitalize()
+
+    @property
+    def size(self) -> float:
+        """How far the threshold lies from good form, in the metric's units."""
+        if self.reference is not None:
+            return abs(self.enter)
+        return abs(self.enter - (self.neutral or 0.0))
 
     @property
     def exit_threshold(self) -> float:

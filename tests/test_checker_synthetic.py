@@ -95,7 +95,7 @@ def test_calibrated_depth_is_the_target():
 
 def test_going_past_calibrated_depth_with_heels_up_advises_stopping_or_elevating():
     profile = Profile(values={"squat.depth_deg": 70.0})
-    checker, _ = check(Scenario(squat_reps(2, depth_deg=100, heel_lift_m=0.10), view="side_left"), "squat", profile)
+    checker, _ = check(Scenario(squat_reps(2, depth_deg=100, heel_lift_m=0.14), view="side_left"), "squat", profile)
     assert "beyond_mobility" in cued(checker)
     assert all(rep.faults == ["beyond_mobility"] for rep in checker.reps)
     message = next(e.message for e in checker.events if e.code == "beyond_mobility")
