@@ -71,6 +71,7 @@ class _FaultState:
     spec: FaultSpec
     active: bool = False
     pending_since: float | None = None
+    active_since: float | None = None
     worst: tuple[float, Probe] | None = None  # the unit's most faulty reading
 
 
@@ -87,6 +88,7 @@ class FaultTracker:
         self._noise: dict[str, tuple[float, Measurement | None]] = {}  # metric -> (when, measurement)
         self.checks: list[FaultCheck] = []
         self._told_not_judged: set[str] = set()
+        self._sustained_said: set[str] = set()
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -135,6 +137,12 @@ class FaultTracker:
             taken = self._session.setdefault(_session_key(f), _SessionBaseline())
             if taken.done(f.session_baseline_s):
                 continue
+            gate = f.session_baseline_requires
+            if gate is not None:
+                g = value(gate.metric)
+                if g is None or not gate.holds_for(g):  # no evidence of sitting upright now
+                    taking = True
+                    continue
             v = value(f.metric)
             if v is not None:
                 taken.add(t, v)
@@ -180,11 +188,12 @@ class FaultTracker:
                 if fs.pending_since is None:
                     fs.pending_since = t
                 if t - fs.pending_since >= f.min_duration_s * self._duration_scale:
-                    fs.active, fs.pending_since = True, None
-                    self._queue_cue(f, v, enter, ref, t)
+                    fs.active, fs.pending_since, fs.active_since = True, None, t
+                    if f.kind != "context":  # context explains a reading; it is not said (a glance down)
+                        self._queue_cue(f, v, enter, ref, t)
             else:
                 fs.pending_since = None
-        self._refresh_active()
+        self._refresh_active(t)
 
     def track_rep(self, rep: RepInProgress, view: str, value: ValueFn, probe: Probe | None = None) -> None:
         for fs in self._states:
@@ -305,12 +314,21 @@ class FaultTracker:
         self.active = ()
         self._cues.clear()
 
-    def _refresh_active(self) -> None:
+    def _refresh_active(self, t: float) -> None:
         active = [fs.spec.code for fs in self._states if fs.active]
         superseded = {s for fs in self._states if fs.active for s in fs.spec.supersedes}
-        self.active = tuple(dict.fromkeys(c for c in active if c not in superseded))
-        for code in superseded:
+        # A context fault held past `sustained_s` is a posture fault after all (a head
+        # bent over a phone for good, not a glance down).
+        sustained = [fs for fs in self._states if fs.active and fs.spec.sustained_as
+                     and t - fs.active_since >= fs.spec.sustained_s]
+        self.active = tuple(dict.fromkeys([*(c for c in active if c not in superseded),
+                                           *(fs.spec.sustained_as for fs in sustained)]))
+        for code in superseded - {fs.spec.sustained_as for fs in sustained}:
             self._cues.drop(code)
+        for fs in sustained:
+            if fs.spec.sustained_as not in self._sustained_said:
+                self._sustained_said.add(fs.spec.sustained_as)
+                self._cues.queue(fs.spec.sustained_as, 2, fs.spec.cue, t)
 
     def _queue_cue(self, f: FaultSpec, value: float, threshold: float, reference: float, t: float,
                    keep_s: float | None = None) -> None:

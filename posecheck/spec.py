@@ -141,6 +141,12 @@ class FaultSpec(_Model):
         None, gt=0, description="Without a calibrated profile value: the median over the first this-many "
                                 "seconds judged in this session is the reference (judged as the baseline, "
                                 "so 'upright' while it is taken).")
+    session_baseline_requires: MovementCondition | None = Field(
+        None, description="Frames count toward the session baseline only while this holds: evidence that "
+                          "the person sits upright, never whatever came first.")
+    sustained_as: str | None = Field(
+        None, description="A context fault active for `sustained_s` reports this posture fault too.")
+    sustained_s: float = Field(2.0, gt=0)
     min_duration_s: float = 0.25
     severity: int = Field(2, ge=1, le=3)
     cue: str
@@ -219,7 +225,7 @@ class ExerciseSpec(_Model):
                     raise ValueError(f"metric '{metric}' is not a known metric")
         codes = {f.code for f in self.faults}
         for fault in self.faults:
-            for other in fault.requires_any + fault.supersedes:
+            for other in fault.requires_any + fault.supersedes + ([fault.sustained_as] if fault.sustained_as else []):
                 if other not in codes:
                     raise ValueError(f"fault '{fault.code}' refers to unknown fault '{other}'")
         if self.exercise.mode == "reps" and self.reps is None and self.hold is None:
