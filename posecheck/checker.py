@@ -363,12 +363,12 @@ class Checker:
             return self._posture_not_sitting(t, view, position, metrics, new_events)
         taking_baseline = self._faults.collect_session_baseline(t, view, value)
         judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.reference(f) is not None]
+        if taking_baseline:
+            self._say_once("session_baseline", f"Not calibrated in this {view} view: a few seconds of sitting with "
+                                                f"your head level are the reference (`posecheck calibrate sitting` "
+                                                f"sets your own)", t, new_events)
         if taking_baseline and not judged_faults:
-            # The first seconds of an uncalibrated session are its reference: upright by definition.
             self._judged(t)
-            self._say_once("session_baseline", f"Not calibrated in this {view} view: your posture in the first "
-                                                f"seconds is the reference (`posecheck calibrate sitting` sets your own)",
-                           t, new_events)
             state = self._set_posture_state(t, "upright", [])
             return FrameResult(t, True, view, position, True, "posture", _clean(metrics), (), new_events,
                                posture_state=state)
