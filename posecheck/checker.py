@@ -72,7 +72,9 @@ class Checker:
         self._faults = FaultTracker(spec, self.profile, self._cues, still=still)
         self._context_codes = spec.context_codes()  # once, not per frame
         self._reps = RepDetector(spec.reps) if spec.reps else None
-        self._hold = HoldTimer(spec.hold) if spec.hold else None
+        # Where reps are counted but form is not judged, the top of the rep is a hold too (holds.py).
+        self._hold = HoldTimer(spec.hold, self._reps, set(spec.count_views) - set(spec.exercise.views)) \
+            if spec.hold else None
         self._last_start_position_s: float | None = None
         self._view_advice = Advisor(view_grace_s, view_repeat_s)  # nothing can be judged
         self._form_advice = Advisor(view_grace_s, view_repeat_s)  # reps counted, form not judged
@@ -156,7 +158,7 @@ class Checker:
             self._last_start_position_s = t
         rep = self._step_rep(t, view, driver, ctx, value, new_events) if self._reps else None
         exercising = rep is not None and rep.rejected is None
-        in_hold = self._step_hold(t, dt, hold_value, ctx, exercising or not self._reps, new_events)
+        in_hold = self._step_hold(t, dt, hold_value, ctx, exercising or not self._reps, new_events, view)
         phase = "hold" if in_hold else ("rep" if exercising else "rest")
         if rep is None and not in_hold:
             self._faults.collect_baselines(value)
@@ -316,11 +318,11 @@ class Checker:
             return None
         return hold.side_names.get(side, side)
 
-    def _step_hold(self, t, dt, hold_value, ctx, may_start: bool, new_events) -> bool:
+    def _step_hold(self, t, dt, hold_value, ctx, may_start: bool, new_events, view: str) -> bool:
         if self._hold is None:
             return False
         events = self._hold.update(t, dt, hold_value, may_start=may_start, side=ctx.extras.get("lifted_side"),
-                                   active_faults=self._faults.active, side_name=self._side_name)
+                                   active_faults=self._faults.active, side_name=self._side_name, view=view)
         self._emit_all(events, new_events)
         return self._hold.current is not None
 
