@@ -18,10 +18,13 @@ starts mid-movement simply starts its rest level there. With a rest level:
   camera cut or a turn to another view).
 
 Troughs and ends go by the steady reading (the median of STEADY_S): a glitching frame
-or two is neither. A rep must also look like the exercise at its deepest point
-(`requires`: feet side by side, knees doing the bending...), or it is rejected with the
-reason, and nothing inside it is judged. `top_reached_s` tells the hold timer when a rep
-has stopped going up at its top (holds.py).
+or two is neither. A rep is dropped once its reading has stayed still (within the
+hysteresis) for `max_duration_s`: a pause that long is sitting or holding, while a slow
+rep, or one filmed in slow motion (x8: 20 s a squat), keeps moving. A rep must also look
+like the exercise at its deepest point (`requires`: feet side by side, knees doing the
+bending...), or it is rejected with the reason, and nothing inside it is judged.
+`top_reached_s` tells the hold timer when a rep has stopped going up at its top
+(holds.py).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class RepInProgress:
     rejected: MovementCondition | None = None  # the first condition failed at the deepest point
     top: float = -np.inf  # the highest steady reading (a glitch is no top)
     recent: deque = field(default_factory=deque)  # (t, steady) over the last HELD_S (one older)
+    still_since: float = 0.0  # when the steady reading last moved by the hysteresis
+    still_at: float | None = None  # ...and where to
     max_values: dict[str, float] = field(default_factory=dict)
     min_values: dict[str, float] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
@@ -179,8 +184,10 @@ class RepDetector:
             rep.side = side or rep.side
             if peak_check is not None:
                 rep.rejected = peak_check()
-        if t - rep.start_s > self.spec.max_duration_s:
-            self.abort()
+        if rep.still_at is None or abs(steady - rep.still_at) > self.hysteresis(view):
+            rep.still_since, rep.still_at = t, steady
+        if t - rep.still_since > self.spec.max_duration_s:
+            self.abort()  # still for that long: sitting or holding, not a rep
             return "aborted"
         _, exit_ = self.thresholds(view)
         if self.spec.exit_fraction is not None:  # back down part of the way the person went up

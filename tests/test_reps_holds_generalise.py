@@ -74,6 +74,27 @@ def _hard_cuts(*clips: str) -> list:
     return out
 
 
+def _slow_motion(frames: list, k: int, fps: float = 30.0) -> list:
+    """The clip filmed k times slower and played at `fps`: poses interpolated between
+    the recorded frames."""
+    times = [pf.timestamp_ms for pf in frames]
+    out, j = [], 0
+    for i in range(int(times[-1] * k * fps / 1000)):
+        t_ms = i * 1000 / fps
+        while j + 2 < len(frames) and times[j + 1] <= t_ms / k:
+            j += 1
+        a, b = frames[j], frames[j + 1]
+        if a.pose is None or b.pose is None:
+            out.append(dataclasses.replace(a, timestamp_ms=t_ms, index=i, pose=None))
+            continue
+        u = min(1.0, max(0.0, (t_ms / k - times[j]) / max(times[j + 1] - times[j], 1e-9)))
+        mixed = {f: ((1 - u) * getattr(a.pose, f) + u * getattr(b.pose, f)).astype("float32")
+                 for f in ("xyz_norm", "world_xyz", "visibility")}
+        out.append(dataclasses.replace(a, timestamp_ms=t_ms, index=i,
+                                       pose=dataclasses.replace(a.pose, timestamp_ms=t_ms, frame_index=i, **mixed)))
+    return out
+
+
 def _run(frames: list, exercise: str) -> Checker:
     checker = Checker(get_spec(exercise), Profile(user="test"))
     for pf in OneEuroSmoother()(frames):  # as replay does
@@ -107,6 +128,43 @@ def test_squats_filmed_by_two_cameras_are_all_counted_across_the_cuts():
     side_b = "squat_side_good.mp4"  # 2 reps
     assert len(_run(_hard_cuts(side_a, front, side_b), "squat").reps) == 11
     assert len(_run(_hard_cuts(front, side_a), "squat").reps) == 9
+
+
+def test_slow_motion_squats_edited_together_are_all_counted():
+    """Slow-motion replays (x4) cut together, and x8 barbell squats of 20 s each: a rep
+    is dropped only after a pause of `max_duration_s`, not for being slow."""
+    clips = ["corpus/jrplatin__FormFit/squat.mp4",  # 3 reps
+             "corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/squat.mp4",  # 8
+             "squat_side_good.mp4"]  # 2
+    parts = [_slow_motion(_frames(c), 4) for c in clips]
+    wh = next(pf.pose.resolution_wh for pf in parts[0] if pf.pose is not None)
+    edited: list = []
+    for part in parts:
+        shift = edited[-1].timestamp_ms + 1000 / 30 if edited else 0.0
+        edited += [dataclasses.replace(pf, timestamp_ms=pf.timestamp_ms + shift) if pf.pose is None else
+                   _with(dataclasses.replace(pf, timestamp_ms=pf.timestamp_ms + shift),
+                         timestamp_ms=pf.timestamp_ms + shift) for pf in _in_frame(part, wh)]
+    assert len(_run(edited, "squat").reps) == 13
+    slow = _run(_slow_motion(_frames("corpus/jrplatin__FormFit/squat1.mp4"), 8), "squat")
+    assert len(slow.reps) == 5 and min(r.end_s - r.start_s for r in slow.reps) > 15.0
+
+
+def test_a_squat_held_still_at_the_bottom_longer_than_a_pause_is_not_a_rep(labels):
+    """The same recording frozen at the bottom of its second rep for 16 s (longer than
+    the 15 s a pause may last): sitting or holding, so that rep is not counted."""
+    name = "corpus/jrplatin__FormFit/squat.mp4"
+    bottom = labels[name]["rep_bottoms_s"][1]
+    frames = _frames(name)
+    i = next(i for i, pf in enumerate(frames) if pf.timestamp_ms / 1000 >= bottom)
+    step = frames[i + 1].timestamp_ms - frames[i].timestamp_ms
+    frozen = [_with(dataclasses.replace(frames[i], timestamp_ms=frames[i].timestamp_ms + k * step),
+                    timestamp_ms=frames[i].timestamp_ms + k * step) for k in range(1, int(16_000 / step))]
+    shift = frozen[-1].timestamp_ms - frames[i].timestamp_ms
+    after = [dataclasses.replace(pf, timestamp_ms=pf.timestamp_ms + shift) if pf.pose is None else
+             _with(dataclasses.replace(pf, timestamp_ms=pf.timestamp_ms + shift), timestamp_ms=pf.timestamp_ms + shift)
+             for pf in frames[i + 1:]]
+    reps = _run(frames[:i + 1] + frozen + after, "squat").reps
+    assert len(reps) == labels[name]["reps"] - 1
 
 
 # --- glute bridge ------------------------------------------------------------------------------
