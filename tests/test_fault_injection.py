@@ -1,0 +1,187 @@
+"""Fault injection on real recordings (posecheck/validation/injection.py): a fault added to a
+clean clip's landmarks at 1.5x its threshold is reported, at 0.5x it is not, the injected
+metric peaks where it was asked to, and nothing outside the reps, holds or sitting block
+changes. Real clips of the shared set, replayed from their landmark recordings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posecheck.pipeline import PoseStream
+from posecheck.spec import get_spec
+from posecheck.validation import injection as inj
+
+from .conftest import needs_shared, recording_for
+
+pytestmark = needs_shared
+
+SIDE_SQUAT = "squat_side_good.mp4"
+BRIDGE = "bridge_side.mp4"
+FRONT_SITTING = "corpus/priyanksutaria__IPD/test_videos/sitting.mp4"
+
+
+def _clean(name: str, exercise: str) -> inj.CleanRun:
+    with PoseStream(recording_for(name)) as stream:
+        return inj.prepare(list(stream.raw()), get_spec(exercise))
+
+
+@pytest.fixture(scope="module")
+def side_squat() -> inj.CleanRun:
+    return _clean(SIDE_SQUAT, "squat")
+
+
+@pytest.fixture(scope="module")
+def bridge() -> inj.CleanRun:
+    return _clean(BRIDGE, "glute_bridge")
+
+
+@pytest.fixture(scope="module")
+def front_sitting() -> inj.CleanRun:
+    return _clean(FRONT_SITTING, "sitting_posture")
+
+
+def _fault(run: inj.CleanRun, code: str) -> list:
+    return [f for f in run.spec.faults if f.code == code]
+
+
+def _whole(run: inj.CleanRun) -> list[inj.Unit]:
+    """The units whose end is in the recording (a rep cut by the clip's end cannot be counted)."""
+    return [u for u in run.units if u.end_s < run.times[-1] - 0.05]
+
+
+def test_trunk_inclined_1_5x_its_threshold_is_cued_on_a_clean_side_squat(side_squat):
+    units = _whole(side_squat)
+    assert len(units) == 2 and all(u.view == "side" for u in units)
+    injected = inj.inject(side_squat, _fault(side_squat, "excessive_forward_lean"), 1.5, units)
+    report, _ = inj.check(injected.frames, side_squat.spec)
+    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+    assert [e for e in report["events"] if e["kind"] == "cue" and e["code"] == "excessive_forward_lean"]
+
+
+def test_half_the_threshold_of_heel_lift_is_never_cued(side_squat):
+    units = _whole(side_squat)
+    injected = inj.inject(side_squat, _fault(side_squat, "heels_lifting"), 0.5, units)
+    report, _ = inj.check(injected.frames, side_squat.spec)
+    assert all(inj.unit_seen(report, u) for u in units)  # still reps, still judged
+    assert not any(inj.reported(report, "heels_lifting", u) for u in units)
+    assert not any(e["code"] == "heels_lifting" for e in report["events"])
+    assert not any(c["code"] == "heels_lifting" and c["verdict"] == "fault" for c in report["fault_checks"])
+
+
+def test_the_injected_metric_peaks_at_the_size_asked_for(side_squat):
+    """Measured afresh with the metric function on the injected raw poses: the true (low-passed)
+    heel rise held through the bottom of each rep is the resting baseline plus 1.5x or 0.5x
+    the threshold's 0.30 foot lengths."""
+    f = _fault(side_squat, "heels_lifting")[0]
+    for size in (1.5, 0.5):
+        injected = inj.inject(side_squat, [f], size, _whole(side_squat))
+        assert injected.unreached == 0
+        x = np.array([np.nan if g is None else inj._nan(inj.metric_of(f.metric, pf.pose, g, side_squat.spec))
+                      for pf, g in zip(injected.frames, side_squat.geo)])
+        true = inj.true_trace(side_squat.times, x)
+        for k, u in enumerate(_whole(side_squat)):
+            span = (side_squat.times >= u.start_s) & (side_squat.times <= u.end_s)
+            reference, threshold = inj.reference(f, side_squat, u.start_s)
+            assert threshold == pytest.approx(reference + 0.30, abs=1e-3)
+            asked = injected.targets[(k, f.metric)]
+            assert asked == pytest.approx(reference + size * 0.30, abs=1e-3)
+            assert inj.peak(true[span], side_squat.times[span], f) == pytest.approx(asked, abs=0.01)
+
+
+def test_frames_outside_the_units_are_untouched(side_squat):
+    injected = inj.inject(side_squat, _fault(side_squat, "excessive_forward_lean"), 1.5)
+    outside = injected.weights == 0
+    assert outside.sum() > 0.5 * len(outside) and (~outside).sum() > 20
+    for pf, clean, out in zip(injected.frames, side_squat.frames, outside):
+        if out:
+            assert pf is clean
+        elif pf.pose is not None:
+            assert not pf.pose.equals(clean.pose)
+            assert pf.timestamp_ms == clean.timestamp_ms and pf.index == clean.index
+
+
+def test_a_forward_lean_moves_the_world_trunk_with_the_picture(side_squat):
+    """The image and the world landmarks carry the same lean: at the bottom of a rep the 2D
+    trunk angle and the world trunk angle (trunk_incline_deg, which the hinge check reads)
+    both grow, by amounts within a third of each other."""
+    injected = inj.inject(side_squat, _fault(side_squat, "excessive_forward_lean"), 1.5)
+    u = side_squat.units[0]
+    i = int(np.argmin(abs(side_squat.times - u.peak_s)))
+    g = side_squat.geo[i]
+
+    def both(pose):
+        return (inj.metric_of("trunk_lean_deg", pose, g, side_squat.spec),
+                inj.metric_of("trunk_incline_deg", pose, g, side_squat.spec))
+
+    (lean0, incline0), (lean1, incline1) = both(side_squat.frames[i].pose), both(injected.frames[i].pose)
+    assert lean1 - lean0 > 20 and incline1 - incline0 > 20
+    assert (incline1 - incline0) == pytest.approx(lean1 - lean0, rel=0.34)
+    world = injected.frames[i].pose.world_xyz
+    assert np.allclose((world[23] + world[24]) / 2, 0, atol=1e-5)  # origin still between the hips
+
+
+def test_a_knee_fault_is_not_injected_into_a_side_view(side_squat):
+    injected = inj.inject(side_squat, _fault(side_squat, "knee_valgus"), 1.5)
+    assert not injected.weights.any() and not injected.targets
+    assert all(a is b for a, b in zip(injected.frames, side_squat.frames))
+
+
+def test_hips_held_low_at_1_5x_are_an_incomplete_bridge_and_at_0_5x_are_not(bridge):
+    units = _whole(bridge)
+    assert len(units) >= 2
+    faults = _fault(bridge, "incomplete_hip_extension")
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(bridge, faults, size, units).frames, bridge.spec)
+        verdicts[size] = [inj.reported(report, "incomplete_hip_extension", u) for u in units]
+    assert all(verdicts[1.5]) and not any(verdicts[0.5])
+
+
+def test_a_head_pushed_forward_on_a_front_webcam_is_reported_at_1_5x_and_not_at_0_5x(front_sitting):
+    [block] = front_sitting.units
+    assert block.kind == "posture" and block.view == "front"
+    assert block.start_s >= 3.0  # after the session's own baseline is taken
+    faults = _fault(front_sitting, "forward_head")
+    verdicts = {}
+    for size in (1.5, 0.5):
+        injected = inj.inject(front_sitting, faults, size)
+        assert list(injected.targets) == [(0, "neck_drop_ratio")]  # the front-view measurement
+        report, _ = inj.check(injected.frames, front_sitting.spec)
+        verdicts[size] = inj.reported(report, "forward_head", block)
+    assert verdicts == {1.5: True, 0.5: False}
+
+
+def test_depth_reduced_brings_the_hips_up_and_leaves_the_feet_where_they_were(side_squat):
+    faults = _fault(side_squat, "shallow_depth")
+    assert {f.metric for f in faults} == {"squat_depth_deg", "hip_drop_ratio"}
+    injected = inj.inject(side_squat, faults, 1.5, _whole(side_squat))
+    u = side_squat.units[0]
+    i = int(np.argmin(abs(side_squat.times - u.peak_s)))
+    g = side_squat.geo[i]
+    clean, shallow = side_squat.frames[i].pose, injected.frames[i].pose
+    for metric in ("squat_depth_deg", "hip_drop_ratio"):
+        assert inj.metric_of(metric, shallow, g, side_squat.spec) < inj.metric_of(metric, clean, g, side_squat.spec)
+    feet = [27, 28, 29, 30, 31, 32]
+    assert np.allclose(shallow.xyz_norm[feet], clean.xyz_norm[feet], atol=1e-6)
+    # Side-on both measurements must say shallow: at 1.5x each is at least 1.5x short of good form.
+    for f in faults:
+        reference, threshold = inj.reference(f, side_squat, u.start_s)
+        x = np.array([np.nan if g is None else inj._nan(inj.metric_of(f.metric, pf.pose, g, side_squat.spec))
+                      for pf, g in zip(injected.frames, side_squat.geo)])
+        span = (side_squat.times >= u.start_s) & (side_squat.times <= u.end_s)
+        deepest = np.nanmax(inj.true_trace(side_squat.times, x)[span])
+        assert deepest <= reference + 1.5 * (threshold - reference) + 0.01 * abs(threshold - reference)
+
+
+def test_a_pelvis_tipped_1_5x_in_a_bird_dog_hold_is_reported_and_half_that_is_not():
+    run = _clean("birddog_side.mp4", "bird_dog")
+    assert [u.kind for u in run.units] == ["hold", "hold"]
+    assert {u.lifted for u in run.units} == {"left", "right"}
+    faults = _fault(run, "hip_rotation")
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, faults, size).frames, run.spec)
+        assert all(inj.unit_seen(report, u) for u in run.units)
+        verdicts[size] = [inj.reported(report, "hip_rotation", u) for u in run.units]
+    assert verdicts == {1.5: [True, True], 0.5: [False, False]}
