@@ -20,7 +20,7 @@ import numpy as np
 from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
 from .faults import FaultTracker, Probe
-from .geometry import body_yaw_deg, classify_position, classify_view, forward_sign, near_side
+from .geometry import body_yaw_deg, classify_position, classify_view, forward_sign, legs_in_picture, near_side
 from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
@@ -361,13 +361,17 @@ class Checker:
                            posture_state=state)
 
     def _posture_frame(self, t, view, position, ctx, value, metrics, new_events, probe) -> FrameResult:
-        if position != self.spec.exercise.position:
+        if position != self.spec.exercise.position and legs_in_picture(probe.pose):
+            # With the knees outside the picture (a webcam close-up) the legs are the
+            # model's guess and say nothing about sitting or standing: a person who keeps
+            # still there has their head and shoulders judged (the motion test above
+            # still catches someone getting up or walking away).
             return self._posture_not_sitting(t, view, position, metrics, new_events)
         taking_baseline = self._faults.collect_session_baseline(t, view, value)
         judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.reference(f) is not None]
         if taking_baseline:
-            self._say_once("session_baseline", f"Not calibrated in this {view} view: a few seconds of sitting with "
-                                                f"your head level are the reference (`posecheck calibrate sitting` "
+            self._say_once("session_baseline", f"Not calibrated in this {view} view: a few seconds of sitting "
+                                                f"upright are the reference (`posecheck calibrate sitting` "
                                                 f"sets your own)", t, new_events)
         if taking_baseline and not judged_faults:
             self._judged(t)

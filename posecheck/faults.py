@@ -103,7 +103,9 @@ class FaultTracker:
         value = self.profile.get(f.profile_key)
         if value is None and f.session_baseline_s is not None:
             taken = self._session.get(_session_key(f))
-            return taken.value if taken is not None and taken.done(f.session_baseline_s) else None
+            if taken is not None and taken.done(f.session_baseline_s):
+                return taken.value
+            return None if f.requires_reference else f.default_reference  # until it is taken
         if value is None:
             return None if f.requires_reference else f.default_reference
         return value

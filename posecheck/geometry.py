@@ -181,6 +181,16 @@ def classify_position(pose: Pose) -> Position:
     return Position.UNKNOWN
 
 
+def legs_in_picture(pose: Pose, margin: float = 0.03) -> bool:
+    """Is at least one knee inside the picture? Outside it the model guesses the legs,
+    and a position read from them is no evidence of sitting or standing."""
+    for knee in (L.LEFT_KNEE, L.RIGHT_KNEE):
+        x, y = pose.xyz_norm[int(knee)][:2]
+        if margin <= x <= 1 - margin and margin <= y <= 1 - margin:
+            return True
+    return False
+
+
 def describe_pose(pose: Pose) -> dict:
     """A small dict for printing: view, position, near side, body yaw."""
     return {"view": classify_view(pose).value, "position": classify_position(pose).value,

@@ -143,3 +143,19 @@ def test_an_ordinary_squat_is_not_called_shallow_before_calibration_and_the_summ
     assert "shallow_depth" not in report["summary"]["fault_counts"]
     note = next(e["message"] for e in report["events"] if e["code"] == "not_calibrated")
     assert "only a clear case is called" in note and "posecheck calibrate squat" in note
+
+
+def test_rounded_shoulders_are_judged_against_the_person_s_own_upright_sitting():
+    # He sits upright leaning back (shoulders ~12 deg behind the hips), slouches to ~2 deg
+    # ahead: against Kendall's plumb line that is nothing, against his own upright it is 14 deg.
+    report = _check(_raw("sitting_side_slouch.mp4"), "sitting_posture")
+    slouched = [s for s in report["posture"] if "rounded_shoulders" in s["faults"]]
+    assert slouched and all(4.0 <= s["start_s"] <= 9.5 for s in slouched)
+
+
+def test_a_seated_close_up_with_the_knees_out_of_the_picture_is_still_judged_as_sitting():
+    clip = "corpus/priyanksutaria__IPD/behavior_data/WRITING/WRITING_20241201_164407.mp4"
+    report = _check(_raw(clip), "sitting_posture")
+    judged = sum(s["end_s"] - s["start_s"] for s in report["posture"] if s["state"] in ("upright", "slouched"))
+    assert judged > 3.0  # of 4.8 s: not "not sitting" for a woman who never stood up
+    assert any("forward_head" in s["faults"] for s in report["posture"])

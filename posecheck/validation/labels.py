@@ -109,10 +109,12 @@ class ClipLabel(_Model):
         return out
 
     def expected_faults(self) -> set[str]:
-        return {f.kind for f in self.fault_labels() if not f.unsure}
+        return {f.kind for f in self.fault_labels()} - self.unsure_faults()
 
     def unsure_faults(self) -> set[str]:
-        return {f.kind for f in self.fault_labels() if f.unsure} - self.expected_faults()
+        """Kinds any label calls unsure: a segment that lists the same code without notes
+        repeats that fault, it does not make it sure."""
+        return {f.kind for f in self.fault_labels() if f.unsure}
 
     def hold_windows(self) -> list[HoldWindow]:
         windows = [HoldWindow(start=a, end=b) for a, b in self.top_holds_s]
