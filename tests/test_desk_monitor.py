@@ -100,8 +100,9 @@ def test_pause_and_resume_without_a_running_monitor_say_so_in_one_line(tmp_path)
 def test_snooze_stops_sampling_and_records_paused_time_then_resume_and_until_tomorrow(tmp_path):
     proc = start_monitor(tmp_path, FRONT, "--interval", "0.5")
     try:
-        # The preview shows limits once the first 3 s have set the (uncalibrated) baseline.
-        first = wait_for(lambda: (s := status(tmp_path)) and s["latest"].get("preview") and s)
+        # The preview shows looking down at once (against level gaze) and the other limits once
+        # 3 s with the head level have set the (uncalibrated) baseline.
+        first = wait_for(lambda: (s := status(tmp_path)) and len(s["latest"].get("preview") or []) == 3 and s)
         assert first["paused"] is None and first["latest"]["state"] == "upright"
         assert {p["title"] for p in first["latest"]["preview"]} == {
             "Head pushed forward", "Rounded shoulders", "Looking down (at a phone or the keyboard)"}
