@@ -227,6 +227,9 @@ class Checker:
     def _no_judgement(self, t: float, new_events: list[Event], code: str, message: str, *, view: str,
                       position: str, has_pose: bool = True, metrics: dict | None = None) -> FrameResult:
         self._problems_seen[message] += 1
+        state = None
+        if self.spec.exercise.mode == "posture":  # first: a stretch of sitting that ends keeps its checks
+            state = self._set_posture_state(t, "not_visible", [], new_events)
         if self._last_judged_t is None or t - self._last_judged_t > self.gap_tolerance_s:
             # Unseen for longer than a dropout: whatever was under way cannot go on.
             if self._reps is not None:
@@ -236,9 +239,6 @@ class Checker:
             self._faults.reset()
         event = self._view_advice.update(t, code, message)
         self._emit_all([event] if event else [], new_events)
-        state = None
-        if self.spec.exercise.mode == "posture":
-            state = self._set_posture_state(t, "not_visible", [])
         return FrameResult(t, has_pose, view, position, False, "rest", _clean(metrics or {}), (),
                            new_events, posture_state=state, rep_count=len(self.reps))
 
@@ -355,8 +355,8 @@ class Checker:
     # --- sitting posture -------------------------------------------------------------------------
 
     def _posture_not_sitting(self, t, view, position, metrics, new_events) -> FrameResult:
+        state = self._set_posture_state(t, "not_sitting", [], new_events)  # closes the stretch before the reset
         self._faults.reset()
-        state = self._set_posture_state(t, "not_sitting", [])
         return FrameResult(t, True, view, position, False, "posture", _clean(metrics), (), new_events,
                            posture_state=state)
 
@@ -391,10 +391,7 @@ class Checker:
         self._emit_cue(t, new_events)
         active = list(self._faults.active)
         posture = self.posture_codes(active)  # looking down explains a reading; it is not a slouch
-        before = self._timeline.state
-        state = self._set_posture_state(t, "slouched" if posture else "upright", posture)
-        if state != before and before in ("upright", "slouched"):  # a stretch of sitting ended
-            self._emit_all(self._faults.close_unit(t, self._timeline.spans[-2].faults), new_events)
+        state = self._set_posture_state(t, "slouched" if posture else "upright", posture, new_events)
         return FrameResult(t, True, view, position, True, "posture", _clean(metrics), tuple(active), new_events,
                            posture_state=state)
 
@@ -407,8 +404,13 @@ class Checker:
             self._said[code] = t
             self._emit(Event(t, "info", code, message, 1), new_events)
 
-    def _set_posture_state(self, t: float, state: str, faults: list[str]) -> str:
-        return self._timeline.update(t, state, faults)
+    def _set_posture_state(self, t: float, state: str, faults: list[str], new_events: list[Event] | None = None) -> str:
+        before = self._timeline.state
+        state = self._timeline.update(t, state, faults)
+        if state != before and before in ("upright", "slouched"):  # a stretch of sitting ended
+            self._emit_all(self._faults.close_unit(t, self._timeline.spans[-2].faults),
+                           new_events if new_events is not None else [])
+        return state
 
 
 def _clean(metrics: dict) -> dict[str, float]:

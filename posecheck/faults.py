@@ -30,8 +30,10 @@ from .types import Pose
 ValueFn = Callable[[str], "float | None"]
 
 # A fault 1.5x its threshold's size lies half a size past the threshold: when the noise
-# is larger than that, even a clear fault cannot be told from the noise, so the fault is
-# not judged at all in this clip (and the person is told why).
+# (a 95% band, noise.py) is larger than that, a clear fault cannot be told from the noise,
+# so a reading that does not clear it is "not judged" in this clip, not "clear" (and the
+# person is told why). A reading that clears the threshold by more than the noise is a
+# fault whatever the noise.
 JUDGEABLE_SHARE = 0.5
 MEASURE_EVERY_S = 0.5  # landmark noise changes slowly: one propagation per metric per 0.5 s
 
@@ -72,6 +74,7 @@ class _FaultState:
     active: bool = False
     pending_since: float | None = None
     active_since: float | None = None
+    cleared: bool = False  # the pending stretch has cleared the threshold by more than the noise
     worst: tuple[float, Probe] | None = None  # the unit's most faulty reading
 
 
@@ -115,6 +118,12 @@ class FaultTracker:
         if f.uncalibrated_enter is not None and f.profile_key and self.profile.get(f.profile_key) is None:
             return f.uncalibrated_enter
         return f.enter
+
+    def size(self, f: FaultSpec) -> float:
+        """How far the threshold in force lies from good form, in the metric's units."""
+        if f.reference is not None:
+            return abs(self.enter(f))
+        return abs(self.enter(f) - (f.neutral or 0.0))
 
     def limits(self, view: str) -> list[dict]:
         """Each fault judged in `view`, with the value it enters at (its baseline plus the
@@ -178,8 +187,10 @@ class FaultTracker:
             if probe is not None:
                 self._note_worst(fs, v, probe)
             bad = v > enter if f.fault_if == "above" else v < enter
-            if bad and not fs.active and probe is not None:
-                bad = self._verdict(f, v, enter, ref, probe)[0] == "fault"
+            # It must stay past the threshold for min_duration_s, and somewhere in that
+            # stretch clear it by more than the noise (persistence and certainty).
+            if bad and not fs.active and not fs.cleared and probe is not None:
+                fs.cleared = self._verdict(f, v, enter, ref, probe)[0] == "fault"
             good = v < exit_ if f.fault_if == "above" else v > exit_
             if fs.active:
                 if good:
@@ -189,12 +200,12 @@ class FaultTracker:
             if bad:
                 if fs.pending_since is None:
                     fs.pending_since = t
-                if t - fs.pending_since >= f.min_duration_s * self._duration_scale:
-                    fs.active, fs.pending_since, fs.active_since = True, None, t
+                if t - fs.pending_since >= f.min_duration_s * self._duration_scale and (fs.cleared or probe is None):
+                    fs.active, fs.pending_since, fs.active_since, fs.cleared = True, None, t, False
                     if f.kind != "context":  # context explains a reading; it is not said (a glance down)
                         self._queue_cue(f, v, enter, ref, t)
             else:
-                fs.pending_since = None
+                fs.pending_since, fs.cleared = None, False
         self._refresh_active(t)
 
     def track_rep(self, rep: RepInProgress, view: str, value: ValueFn, probe: Probe | None = None) -> None:
@@ -302,17 +313,17 @@ class FaultTracker:
         m = self._measurement(f, v, ref, probe)
         if m is None:
             return "clear", None, ""
-        if not np.isfinite(m.noise) or m.noise > JUDGEABLE_SHARE * f.size:
-            return "not_judged", m, why_not_judged(m, probe.view)
         past = (v - threshold) if f.fault_if == "above" else (threshold - v)
-        if past > m.noise:
+        if np.isfinite(m.noise) and past > m.noise:  # clear of the noise, however large it is
             return "fault", m, ""
+        if not np.isfinite(m.noise) or m.noise > JUDGEABLE_SHARE * self.size(f):
+            return "not_judged", m, why_not_judged(m, probe.view)
         return ("unsure" if past > -m.noise else "clear"), m, ""
 
     def reset(self) -> None:
         """Nothing can be judged: no fault stays on, no cue waits."""
         for fs in self._states:
-            fs.active, fs.pending_since, fs.worst = False, None, None
+            fs.active, fs.pending_since, fs.worst, fs.cleared = False, None, None, False
         self.active = ()
         self._cues.clear()
 

@@ -10,8 +10,8 @@ noise in a given clip, and each is measured here rather than assumed:
   one hardly at all.
 - **Segment size.** That scatter is propagated through the metric itself: the metric is
   recomputed on poses whose landmarks are moved by their own scatter (a fixed set of
-  random draws, so results are reproducible), and the spread of the answers is the
-  metric's noise. A ratio of two short segments comes out noisy; the same ratio of long
+  random draws, so results are reproducible), and twice the spread of the answers (the
+  band a reading stays within 95% of the time) is the metric's noise. A ratio of two short segments comes out noisy; the same ratio of long
   ones does not. No metric needs its own error formula.
 - **How square the view is.** A 2D angle or ratio in the plane a view is meant to show
   (the sagittal plane side-on, the frontal plane front-on) shrinks or grows by up to
@@ -114,7 +114,8 @@ def propagated_noise(fn, pose: Pose, make_context) -> tuple[float | None, set[st
             values.append(v)
     if len(values) < _DRAWS // 2:
         return float("inf"), used
-    return float(np.std(values + [centre])), used
+    # Two standard deviations: the band a reading stays within 95% of the time.
+    return 2.0 * float(np.std(values + [centre])), used
 
 
 def _metres_per_px(pose: Pose) -> float:

@@ -195,13 +195,6 @@ class FaultSpec(_Model):
         return self.title or self.code.replace("_", " ").capitalize()
 
     @property
-    def size(self) -> float:
-        """How far the threshold lies from good form, in the metric's units."""
-        if self.reference is not None:
-            return abs(self.enter)
-        return abs(self.enter - (self.neutral or 0.0))
-
-    @property
     def exit_threshold(self) -> float:
         return self.enter if self.exit is None else self.exit
 

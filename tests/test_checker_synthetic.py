@@ -51,7 +51,7 @@ CASES = [
     ("bird-dog-leg-too-high", Scenario(bird_dog_holds(["left"], leg_lift_deg=125), view="side_right"),
      "bird_dog", 1, {"leg_too_high"}),
     ("bird-dog-leg-too-low", Scenario(bird_dog_holds(["left"], leg_lift_deg=65, arm_lift_deg=85), view="side_left"),
-     "bird_dog", 0, set()),  # 65 deg: a valid but low hold (above the 60 deg start); checked below
+     "bird_dog", 0, {"leg_too_low"}),  # 65 deg: a valid but low extension (above the 60 deg start)
     ("bird-dog-sagging", Scenario(bird_dog_holds(["right"], hip_drop_m=0.15), view="side_left"), "bird_dog", 1,
      {"trunk_sag"}),
 ]
@@ -178,15 +178,17 @@ def test_bird_dog_holds_are_per_side_and_alternation_is_asked_for():
     assert any(e.code == "alternate_sides" for e in checker.events)
 
 
-def test_low_leg_in_bird_dog_is_cued():
+def test_low_leg_in_bird_dog_is_cued_on_the_extension_s_highest_point():
     scenario = Scenario([(1.5, hold(all_fours())),
-                         (6.0, hold(all_fours(lifted="left", leg_lift_deg=62, arm_lift_deg=85)))], view="side_left")
+                         (6.0, hold(all_fours(lifted="left", leg_lift_deg=84, arm_lift_deg=85))),
+                         (1.5, hold(all_fours()))], view="side_left")
     checker, _ = check(scenario, "bird_dog")
-    assert "leg_too_low" not in cued(checker)  # 62 deg: within the 40 deg tolerance
-    scenario = Scenario([(1.5, hold(all_fours())), (0.5, hold(all_fours(lifted="left", leg_lift_deg=70, arm_lift_deg=85))),
-                         (6.0, hold(all_fours(lifted="left", leg_lift_deg=48, arm_lift_deg=85)))], view="side_left")
+    assert "leg_too_low" not in cued(checker)  # 84 deg: about level with the hip
+    scenario = Scenario([(1.5, hold(all_fours())),
+                         (6.0, hold(all_fours(lifted="left", leg_lift_deg=64, arm_lift_deg=85))),
+                         (1.5, hold(all_fours()))], view="side_left")
     checker, _ = check(scenario, "bird_dog")
-    assert "leg_too_low" in cued(checker)  # 48 deg: 42 deg below level, and the hold goes on
+    assert "leg_too_low" in cued(checker)  # 64 deg at its highest: 26 deg short of level
 
 
 def test_slouching_is_flagged_against_the_timeline():
@@ -199,12 +201,12 @@ def test_slouching_is_flagged_against_the_timeline():
 
 
 def test_sitting_baseline_from_calibration_replaces_defaults():
-    # This person's comfortable upright has the head 30 deg forward: by default that is
-    # near the 40 deg line; calibrated, 42 deg is still within their normal.
-    scenario = Scenario(sitting_spans([(6, 0, 42)]), view="side_left")
+    # This person's comfortable upright has the head 35 deg forward: by default 46 deg is
+    # past the 40 deg line; calibrated, it is still within their normal.
+    scenario = Scenario(sitting_spans([(6, 0, 46)]), view="side_left")
     default, _ = check(scenario, "sitting_posture")
     assert "forward_head" in cued(default)
-    profile = Profile(values={"sitting.side.head_forward_deg": 30.0, "sitting.side.shoulder_ahead_deg": 0.0})
+    profile = Profile(values={"sitting.side.head_forward_deg": 35.0, "sitting.side.shoulder_ahead_deg": 0.0})
     calibrated, _ = check(scenario, "sitting_posture", profile)
     assert "forward_head" not in cued(calibrated)
 
