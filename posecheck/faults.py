@@ -267,7 +267,8 @@ class FaultTracker:
             if f.code in reported:
                 verdict = "fault"
             elif verdict == "fault":  # past the threshold, but not for long enough to call
-                verdict = "unsure"
+                verdict, reason = ("unsure", "") if self._judgeable(f, m) else \
+                    ("not_judged", why_not_judged(m, probe.view))
             self.checks.append(FaultCheck(f.code, probe.t, v, threshold, m.noise if m else None, verdict, reason))
             if verdict == "not_judged" and f.code not in self._told_not_judged and f.code not in reported:
                 self._told_not_judged.add(f.code)
@@ -308,6 +309,9 @@ class FaultTracker:
         return Measurement(v, float(np.hypot(m.landmark_noise, vn)), m.landmark_noise, vn, m.sigma_px, m.size_px,
                            m.departure_deg, m.used)
 
+    def _judgeable(self, f: FaultSpec, m: Measurement) -> bool:
+        return bool(np.isfinite(m.noise)) and m.noise <= JUDGEABLE_SHARE * self.size(f)
+
     def _verdict(self, f: FaultSpec, v: float, threshold: float, ref: float,
                  probe: Probe) -> tuple[str, Measurement | None, str]:
         m = self._measurement(f, v, ref, probe)
@@ -316,7 +320,7 @@ class FaultTracker:
         past = (v - threshold) if f.fault_if == "above" else (threshold - v)
         if np.isfinite(m.noise) and past > m.noise:  # clear of the noise, however large it is
             return "fault", m, ""
-        if not np.isfinite(m.noise) or m.noise > JUDGEABLE_SHARE * self.size(f):
+        if not self._judgeable(f, m):
             return "not_judged", m, why_not_judged(m, probe.view)
         return ("unsure" if past > -m.noise else "clear"), m, ""
 
