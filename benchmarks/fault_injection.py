@@ -6,9 +6,9 @@ labelled view (or in the view the checker saw the clip's reps from, when that di
 injected into the clip's raw landmark recording
 (posecheck/validation/injection.py) at 0.5x and 1.5x its threshold, in every rep, hold or
 sitting block the checker found on the clean clip. The injected recording is replayed as
-the product does (One-Euro smoothing, then the checker, uncalibrated) and each unit is
-scored: the fault was reported if it is in that rep's, hold's or posture span's faults, is
-its fault check's verdict, or was cued while it lasted. A unit is judged when the checker
+the product does (One-Euro smoothing, then the checker) and each unit is scored: the fault
+was reported if it is in that rep's, hold's or posture span's faults, is its fault check's
+verdict, or was cued while it lasted. A unit is judged when the checker
 has a measurement of the fault for the view it saw the unit from, a reference for it, the
 metric in at least half its frames, the unit's end in the recording and time for the fault
 to last; the checker's own verdicts (report["not_judged"], a fault check "not_judged" on
@@ -19,7 +19,26 @@ or why the fault is not judged there; then a summary per fault and the goal (>= 
 detection, <= 2% false alarms on every judged fault and clip), exit code 1 when missed. Replay only: landmark recordings come from the test cache
 (.cache/test-recordings, made by the tests or benchmarks/accuracy.py); no model runs.
 
-    python benchmarks/fault_injection.py [--clip TEXT] [--fault CODE] [--labels PATH]
+Calibrated (the default): each clip is judged as a user who calibrated on it would be. For
+an exercise with a [calibration] table (squat, sitting) the clip's profile is what
+`posecheck calibrate <exercise>` computes from its own clean recording (the product's
+calibration rules, analysis.calibration_values, via injection.calibrated_profile); the
+clean run that finds the units and thresholds and every injected run are judged with that
+profile, so a fault relative to the calibration (`reference = "profile:..."`) is injected
+relative to the calibrated threshold. Where calibration finds nothing, the clip is judged
+uncalibrated and its rows say "uncalibrated: <why>". `--uncalibrated`: every clip with
+`Profile()` (default references and the lenient `uncalibrated_enter` thresholds), as a user
+who never calibrated.
+
+A fault the checker judges only while another is active (`requires_any`: squatting past
+one's calibrated depth while the heels lift or the trunk leans) is injected on top of that
+other one (injection.inject_enabled: at 1.5x its threshold from a tenth of the way into
+each rep, the same at both sizes). It is judged in the units where that compensation,
+injected alone, leaves the rep counted and is active at its deepest point (heels_lifting
+must last 0.5 s first, excessive_forward_lean 0.25 s: a quick rep may reach its bottom
+before either is), and not judged, with why, where neither does.
+
+    python benchmarks/fault_injection.py [--uncalibrated] [--clip TEXT] [--fault CODE] [--labels PATH]
 """
 
 from __future__ import annotations
@@ -37,8 +56,10 @@ from pathlib import Path
 import numpy as np
 from _common import REPO, machine_line, shared_dir
 
+from posecheck.errors import PosecheckError
 from posecheck.pipeline import PoseStream
-from posecheck.spec import FaultSpec, get_spec
+from posecheck.profiles import Profile
+from posecheck.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.validation import injection as inj
 from posecheck.validation.labels import ClipLabel, load_labels
 
@@ -111,8 +132,11 @@ def judge_units(run: inj.CleanRun, code: str, faults: list[FaultSpec]) -> tuple[
     said = [n for n in run.report.get("not_judged", []) if n.get("code") == code]
     if said:
         return [], "the checker: " + said[0].get("reason", "cannot judge it here"), []
-    if all(f.profile_key and f.requires_reference and f.session_baseline_s is None for f in faults):
-        return [], f"needs a calibrated {faults[0].profile_key} (the benchmark runs uncalibrated)", []
+    if all(f.profile_key and f.requires_reference and f.session_baseline_s is None
+           and run.profile.get(f.profile_key) is None for f in faults):
+        return [], (f"needs a calibrated {faults[0].profile_key} (judged uncalibrated)"
+                    if run.spec.name not in run.profile.calibrated_at
+                    else f"needs {faults[0].profile_key}, which calibrating on this clip did not give"), []
     if not run.units:
         kind = "sitting block" if run.spec.exercise.mode == "posture" else \
             ("hold" if any(f.phase == "hold" for f in faults) else "rep")
@@ -159,16 +183,76 @@ def lost_because(report: dict, unit: inj.Unit) -> str:
     return {"rep": "no rep started", "hold": "no hold started"}.get(unit.kind, "no sitting judged")
 
 
+def active_at(results: list, code: str, t_s: float) -> bool:
+    """Is `code` active in the frame nearest `t_s`?"""
+    r = min(results, key=lambda r: abs(r.t_s - t_s))
+    return code in r.active_faults
+
+
+def enabler(run: inj.CleanRun, faults: list[FaultSpec], units: list[inj.Unit]
+            ) -> tuple[str | None, list[FaultSpec], list[inj.Unit], list[str]]:
+    """A fault judged only while another is active (`requires_any`: past one's calibrated depth
+    while the heels lift or the trunk leans) is judged where that other one, injected alone as
+    it will be under it (inj.inject_enabled), leaves the unit counted and is active at its
+    deepest point. Returns the one active in most units (ties: the one that must last least
+    before it is active), its specs, those units, and per candidate where it falls short."""
+    best: tuple[tuple, str | None, list[FaultSpec], list[inj.Unit]] = ((0, 0.0), None, [], [])
+    why = []
+    kind = UNITS[units[0].kind]
+    for code in faults[0].requires_any:
+        specs = [f for f in run.spec.faults if f.code == code]
+        theirs, reason, _ = judge_units(run, code, specs)
+        both = [u for u in units if u in theirs]
+        if not both:
+            why.append(f"{code}: {reason or 'judged in none of them'}")
+            continue
+        injected = inj.inject(run, specs, inj.ENABLER_SIZE, both, full_from=inj.ENABLER_FROM)
+        report, results = inj.check(injected.frames, run.spec, run.profile)
+        lost = [u for u in both if not inj.unit_seen(report, u)]
+        off = [u for u in both if u not in lost and not active_at(results, code, u.peak_s)]
+        on = [u for u in both if u not in lost and u not in off]
+        key = (len(on), -max(f.min_duration_s for f in specs))
+        if on and key > best[0]:
+            best = (key, code, specs, on)
+        short_of = []
+        if len(both) < len(units):
+            short_of.append(f"not judged in {len(units) - len(both)}")
+        if lost:
+            short_of.append(f"{len(lost)} no longer counted ({lost_because(report, lost[0])})")
+        if off:
+            lasts = max(f.min_duration_s for f in specs)
+            short_of.append(f"not yet active at the deepest point of {len(off)} (it must last {lasts} s first)")
+        if short_of:
+            why.append(f"{code} at {inj.ENABLER_SIZE}x: " + ", ".join(short_of) + f" of {len(units)} {kind}")
+    return best[1], best[2], best[3], why
+
+
 def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[FaultSpec]) -> Row:
     row = Row(code, view, clip)
     units, row.not_judged, row.notes = judge_units(run, code, faults)
     if row.not_judged:
         return row
+    needs, needs_specs = None, []
+    if faults[0].requires_any:  # judged only while one of these is active: inject it too
+        needs, needs_specs, both, why = enabler(run, faults, units)
+        if needs is None:
+            row.not_judged = (f"judged only while {' or '.join(faults[0].requires_any)} is active, and neither "
+                              f"injected is active at the bottom of a counted {units[0].kind}: " + "; ".join(why))
+            return row
+        row.notes.insert(0, f"with {needs} at {inj.ENABLER_SIZE}x from {inj.ENABLER_FROM:.0%} into each "
+                            f"{units[0].kind} (it is judged only then)")
+        if len(both) < len(units):
+            row.notes.append(f"{len(units) - len(both)} of {len(units)} {UNITS[units[0].kind]} not judged ("
+                             + "; ".join(w for w in why if w.startswith(needs)) + ")")
+        units = both
     kept = list(units)
     verdicts = {}
     for size in SIZES:
-        injected = inj.inject(run, faults, size, units)
-        report, _ = inj.check(injected.frames, run.spec)
+        if needs:
+            injected, _ = inj.inject_enabled(run, faults, size, units, needs_specs)
+        else:
+            injected = inj.inject(run, faults, size, units)
+        report, _ = inj.check(injected.frames, run.spec, run.profile)
         verdicts[size] = report
         if injected.unreached:
             row.notes.append(f"{size}x: {injected.unreached} {UNITS[units[0].kind]} short of the size asked for")
@@ -195,8 +279,37 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
                              + "; ".join(f"{n}: {r}" for r, n in why.items()) + ")")
         if row.unsure[size]:
             row.notes.append(f"{size}x: {row.unsure[size]} unsure")
+        if needs and size < 1:  # was what it needs there? (reported unless this fault superseded it)
+            row.notes.append(f"{size}x: {needs} reported in {sum(inj.reported(report, needs, u) for u in kept)} "
+                             f"of {len(kept)}")
     row.notes = list(dict.fromkeys(row.notes))
     return row
+
+
+def clip_profile(frames: list, spec: ExerciseSpec, clip: str, calibrated: bool) -> tuple[Profile, str | None]:
+    """The profile a clip is judged with, and "uncalibrated: <why>" when calibration was asked
+    for and found nothing (that clip is then judged uncalibrated)."""
+    if not calibrated or not spec.calibration:
+        return Profile(), None
+    try:
+        return inj.calibrated_profile(frames, spec, source_name=clip), None
+    except PosecheckError as exc:
+        return Profile(), "uncalibrated: " + str(exc).split("; check the camera")[0]
+
+
+def profile_notes(run: inj.CleanRun, faults: list[FaultSpec]) -> list[str]:
+    """A calibrated clip's fault measured against a profile value its calibration has none of
+    (no rule for it, or too little of the clip in that view): what it is judged against."""
+    if run.spec.name not in run.profile.calibrated_at:
+        return []
+    notes = []
+    for key in dict.fromkeys(f.profile_key for f in faults if f.profile_key and run.profile.get(f.profile_key) is None):
+        specs = [f for f in faults if f.profile_key == key]
+        against = ("this session's baseline" if any(f.session_baseline_s for f in specs) else
+                   "no reference" if all(f.requires_reference for f in specs) else "the default reference")
+        why = "not calibrated by this clip" if key in run.spec.calibration else "has no calibration rule"
+        notes.append(f"{key} {why}: {against}")
+    return notes
 
 
 def main() -> int:
@@ -204,13 +317,25 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, default=shared_dir() / "videos" / "labels.json")
     parser.add_argument("--clip", default="", help="only clips whose name contains this")
     parser.add_argument("--fault", default="", help="only this fault code")
+    parser.add_argument("--uncalibrated", action="store_true",
+                        help="judge every clip uncalibrated (Profile()), as a user who never calibrated")
     args = parser.parse_args()
+    calibrated = not args.uncalibrated
     print(machine_line())
     print("command: python " + shlex.join(["benchmarks/fault_injection.py", *sys.argv[1:]]))
+    if calibrated:
+        print("mode: CALIBRATED: for an exercise with a [calibration] table each clip is judged with the profile "
+              "`posecheck calibrate` computes from its own clean recording (analysis.calibration_values); clean and "
+              "injected runs use it, faults relative to it are injected against the calibrated threshold; "
+              "--uncalibrated for Profile()")
+    else:
+        print("mode: UNCALIBRATED (--uncalibrated): every clip judged with Profile(): default references and the "
+              "lenient uncalibrated_enter thresholds, as a user who never calibrated")
     print(f"sizes: 1.5x and 0.5x the threshold; goal: detection >= {MIN_DETECTION:.0%} at 1.5x, "
           f"false alarms <= {MAX_FALSE_ALARMS:.0%} at 0.5x on every judged fault and clip\n")
     start = time.perf_counter()
     rows: list[Row] = []
+    calibrations: list[tuple[str, str]] = []  # (clip, the values or why none)
     print("units: the clean clip's reps, holds or sitting block the fault is judged in; det@1.5x / FA@0.5x: the "
           "share of them with the fault reported (in the unit's faults, its fault check, or a cue in it) "
           "at 1.5x / 0.5x its threshold; unsure: within the noise of the threshold (not reported)\n")
@@ -224,7 +349,12 @@ def main() -> int:
             print(f"{'-':<26} {view or '-':<7} {short(name):<60} no cached recording (run the tests first)")
             continue
         with PoseStream(path) as stream:
-            run = inj.prepare(list(stream.raw()), spec)
+            frames = list(stream.raw())
+        profile, uncalibrated = clip_profile(frames, spec, short(name), calibrated)
+        if calibrated and spec.calibration:
+            calibrations.append((short(name), uncalibrated or ", ".join(
+                f"{k} = {v:.3f}" for k, v in sorted(profile.values.items()))))
+        run = inj.prepare(frames, spec, profile)
         # The labelled view's faults, and those of the view the checker saw the units from
         # (a clip labelled three-quarter on that the checker judges side-on is judged side-on).
         seen = [v for v, _ in Counter(u.view for u in run.units).most_common() if v != view]
@@ -241,6 +371,13 @@ def main() -> int:
             if judged_in != view:
                 row.notes.insert(0, f"labelled {view}, seen {judged_in} by the checker")
                 row.not_judged = row.not_judged and f"{row.not_judged} (labelled {view})"
+            # The clip judged uncalibrated (calibration found nothing), or a fault relative to a
+            # profile value the clip's calibration did not give.
+            said = ([uncalibrated] if uncalibrated else []) + \
+                [n for n in profile_notes(run, [f for f in faults if judged_in in f.views])
+                 if n.split()[0] not in (row.not_judged or "")]
+            row.notes[:0] = said
+            row.not_judged = row.not_judged and "; ".join([row.not_judged] + said)
             rows.append(row)
             if row.not_judged:
                 print(f"{code:<26} {row.view:<7} {row.clip:<60} {'-':>5} {'-':>9} {'-':>8}  not judged: {row.not_judged}")
@@ -248,6 +385,12 @@ def main() -> int:
                 mark = "" if row.meets_goal else "  << goal missed"
                 print(f"{code:<26} {row.view:<7} {row.clip:<60} {row.judged:>5} {row.rate(1.5):>9.0%} "
                       f"{row.rate(0.5):>8.0%}  {'; '.join(row.notes)}{mark}")
+    if calibrations:
+        fell_back = sum(v.startswith("uncalibrated:") for _, v in calibrations)
+        print(f"\ncalibrations (each clip's own clean recording, analysis.calibration_values): "
+              f"{len(calibrations) - fell_back} of {len(calibrations)} clips calibrated, {fell_back} judged uncalibrated")
+        for clip_name, values in calibrations:
+            print(f"  {clip_name:<60} {values}")
     print("\nper fault (pooled over the clips where it is judged):")
     print(f"  {'fault':<26} {'view':<7} {'clips':>5} {'not judged':>10} {'units':>6} {'det@1.5x':>9} {'FA@0.5x':>8}")
     for key in dict.fromkeys((r.code, r.view) for r in rows):

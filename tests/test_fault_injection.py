@@ -8,7 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from posecheck.analysis import calibrate, calibration_values, run_checker
+from posecheck.checker import Checker
 from posecheck.pipeline import PoseStream
+from posecheck.profiles import Profile
+from posecheck.smoothing import OneEuroSmoother
 from posecheck.spec import get_spec
 from posecheck.validation import injection as inj
 
@@ -21,14 +25,29 @@ BRIDGE = "bridge_side.mp4"
 FRONT_SITTING = "corpus/priyanksutaria__IPD/test_videos/sitting.mp4"
 
 
-def _clean(name: str, exercise: str) -> inj.CleanRun:
+def _raw(name: str) -> list:
     with PoseStream(recording_for(name)) as stream:
-        return inj.prepare(list(stream.raw()), get_spec(exercise))
+        return list(stream.raw())
+
+
+def _clean(name: str, exercise: str) -> inj.CleanRun:
+    return inj.prepare(_raw(name), get_spec(exercise))
+
+
+def _calibrated(name: str, exercise: str) -> inj.CleanRun:
+    """The clean run of a user who calibrated on this very clip (the benchmark's default)."""
+    frames, spec = _raw(name), get_spec(exercise)
+    return inj.prepare(frames, spec, inj.calibrated_profile(frames, spec))
 
 
 @pytest.fixture(scope="module")
 def side_squat() -> inj.CleanRun:
     return _clean(SIDE_SQUAT, "squat")
+
+
+@pytest.fixture(scope="module")
+def calibrated_side_squat() -> inj.CleanRun:
+    return _calibrated(SIDE_SQUAT, "squat")
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +204,64 @@ def test_a_pelvis_tipped_1_5x_in_a_bird_dog_hold_is_reported_and_half_that_is_no
         assert all(inj.unit_seen(report, u) for u in run.units)
         verdicts[size] = [inj.reported(report, "hip_rotation", u) for u in run.units]
     assert verdicts == {1.5: [True, True], 0.5: [False, False]}
+
+
+# --- judged as a user who calibrated on the clip -------------------------------------------
+
+def test_the_calibrated_profile_is_the_one_the_product_computes(calibrated_side_squat):
+    """injection.calibrated_profile is `posecheck calibrate squat` on the clip: the same values as
+    calibration_values on an uncalibrated clean run of the same frames, and as
+    analysis.calibrate on the recording; the clean run and its thresholds use that profile."""
+    run, spec = calibrated_side_squat, calibrated_side_squat.spec
+    checker = Checker(spec, Profile())
+    results = run_checker(OneEuroSmoother()(run.frames), checker)
+    expected = calibration_values(spec, checker, results)
+    assert set(expected) == {"squat.depth_deg", "squat.hip_drop"}
+    assert run.profile.values == expected
+    assert run.profile.get("squat.depth_deg") == expected["squat.depth_deg"]
+    assert calibrate(recording_for(SIDE_SQUAT), spec) == expected
+    assert run.report["calibrated"] and "squat" in run.profile.calibrated_at
+    u = _whole(run)[0]
+    for f in _fault(run, "shallow_depth"):  # the calibrated threshold, not the lenient uncalibrated one
+        reference, threshold = inj.reference(f, run, u.start_s)
+        assert reference == pytest.approx(run.profile.get(f.profile_key), abs=1e-3)
+        assert threshold == pytest.approx(reference + f.enter, abs=1e-3)
+        assert f.uncalibrated_enter is not None and f.uncalibrated_enter != f.enter
+
+
+def test_a_squat_1_5x_shallower_than_calibrated_is_reported_and_half_that_is_not(calibrated_side_squat):
+    """Uncalibrated, 1.5x the lenient threshold is below the squat's rep floor (no rep left to
+    judge); against the person's calibrated depth both sizes are still reps, judged."""
+    run = calibrated_side_squat
+    units = _whole(run)
+    assert len(units) == 2 and all(u.view == "side" for u in units)
+    faults = _fault(run, "shallow_depth")
+    verdicts = {}
+    for size in (1.5, 0.5):
+        injected = inj.inject(run, faults, size, units)
+        assert injected.unreached == 0
+        report, _ = inj.check(injected.frames, run.spec, run.profile)
+        assert report["calibrated"]
+        assert all(inj.unit_seen(report, u) for u in units)
+        verdicts[size] = [inj.reported(report, "shallow_depth", u) for u in units]
+    assert verdicts == {1.5: [True, True], 0.5: [False, False]}
+
+
+def test_past_the_calibrated_depth_with_heels_lifting_is_beyond_mobility_at_1_5x_only():
+    """beyond_mobility is judged only while the heels lift (or the trunk leans): injected on top of
+    heels lifting at 1.5x (the same at both sizes), 1.5x its threshold past the calibrated depth
+    is reported and 0.5x is not (the heels still are)."""
+    run = _calibrated("squat_side_barbell.mp4", "squat")
+    units = _whole(run)
+    assert units
+    faults, heels = _fault(run, "beyond_mobility"), _fault(run, "heels_lifting")
+    verdicts, enablers = {}, []
+    for size in (1.5, 0.5):
+        injected, base = inj.inject_enabled(run, faults, size, units, heels)
+        enablers.append(base.frames)
+        report, _ = inj.check(injected.frames, run.spec, run.profile)
+        verdicts[size] = [inj.reported(report, "beyond_mobility", u) for u in units]
+        if size < 1:
+            assert all(inj.reported(report, "heels_lifting", u) for u in units)
+    assert all(a.pose is None or a.pose.equals(b.pose) for a, b in zip(*enablers))  # the same compensation
+    assert all(verdicts[1.5]) and not any(verdicts[0.5])

@@ -12,25 +12,33 @@ function itself evaluated on the moved poses) so that the fault's peak reaches
 
     target = good + size * (threshold - good)
 
-`threshold` is the checker's own (reference + enter, uncalibrated: `Checker.limits_now`
-on the clean run) and `good` is good form: the reference, or for an absolute threshold the
+`threshold` is the checker's own (reference + enter: `Checker.limits_now` on the clean
+run, with the profile the run is judged with) and `good` is good form: the reference, or for an absolute threshold the
 fault's `neutral` (else perturb.NEUTRAL: a straight bridge 180 deg, a level limb 90 deg).
 The peak is measured on the true movement, the raw metric low-passed at TRUE_CUTOFF_HZ
 with zero phase, and is the fault's own: the rep's max or min for a per-rep fault, the
 level held for min_duration_s for a continuous one. The clip's own landmark noise rides on
-top, as it would on a person who had the fault. Everything is uncalibrated (`Profile()`).
+top, as it would on a person who had the fault.
+
+The clean run and every injected run are judged with one profile (`CleanRun.profile`):
+`Profile()` (uncalibrated: default references, and the lenient `uncalibrated_enter`
+thresholds), or the profile a user who calibrated on this very clip would have
+(`calibrated_profile`: the product's own calibration rules, analysis.calibration_values,
+on an uncalibrated run of the clean recording, as `posecheck calibrate` computes it). A
+fault relative to the calibration is then injected relative to the calibrated threshold.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..analysis import build_report, run_checker
+from ..analysis import build_report, calibration_values, run_checker
 from ..checker import Checker, FrameResult
+from ..errors import PosecheckError
 from ..geometry import forward_sign, near_side
 from ..metrics import METRICS, MetricContext
 from ..profiles import Profile
@@ -48,6 +56,10 @@ HOLD_RAMP_S = 0.3  # bird-dog holds: the fault fades in and out this fast
 UNREACHED_SHARE = 0.05  # a peak misses its target when off by more than this share of the threshold
 BLOCK_RAMP_S = 1.0  # sitting: the fault ramps in over a second...
 LEAVE_S = 1.0  # ...and stops this long before the person gets up
+# A fault judged only while another is active (`requires_any`): the other one is injected
+# too, the same in every run, at this size, full from this share of the way into each rep.
+ENABLER_SIZE = 1.5
+ENABLER_FROM = 0.1
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class CleanRun:
     geo: list[Geo | None]
     limits: list[dict[tuple[str, str], tuple[float, float]]]  # (code, metric) -> (reference, threshold)
     units: list[Unit]
+    profile: Profile = field(default_factory=Profile)  # what the clean and injected runs are judged with
     _raw: dict[str, np.ndarray] = field(default_factory=dict)
 
     def raw_metric(self, name: str) -> np.ndarray:
@@ -90,18 +103,36 @@ class Injected:
 
 # --- running the checker as the product does --------------------------------------------
 
-def check(frames: list[PoseFrame], spec: ExerciseSpec) -> tuple[dict, list[FrameResult]]:
-    """One-Euro smoothing then the checker, uncalibrated; the report and per-frame results."""
-    checker = Checker(spec, Profile())
+def check(frames: list[PoseFrame], spec: ExerciseSpec,
+          profile: Profile | None = None) -> tuple[dict, list[FrameResult]]:
+    """One-Euro smoothing then the checker with `profile` (None: uncalibrated); the report
+    and per-frame results. Injected runs pass the clean run's profile (`run.profile`)."""
+    checker = Checker(spec, profile or Profile())
     results = run_checker(OneEuroSmoother()(frames), checker)
     return build_report(checker, results, source=None, model="full", user="default"), results
 
 
-def prepare(frames: list[PoseFrame], spec: ExerciseSpec) -> CleanRun:
-    """The clean run, as the product makes it, with what injection needs from each frame:
-    the checker's near side and facing (a 1 s majority, as it keeps them), the image scale,
-    and the reference and threshold of every fault it can judge at that moment."""
-    checker = Checker(spec, Profile())
+def calibrated_profile(frames: list[PoseFrame], spec: ExerciseSpec, source_name: str = "the input") -> Profile:
+    """The profile of a user who ran `posecheck calibrate <exercise>` on these (raw) frames:
+    as analysis.calibrate does, an uncalibrated checker on the One-Euro smoothed frames, then
+    the spec's [calibration] rules (analysis.calibration_values) stored with Profile.update.
+    Raises PosecheckError when the spec has nothing to calibrate or the rules find nothing."""
+    if not spec.calibration:
+        raise PosecheckError(f"{spec.name} has nothing to calibrate")
+    checker = Checker(spec, Profile())  # defaults only, as analysis.calibrate
+    results = run_checker(OneEuroSmoother()(frames), checker)
+    profile = Profile()
+    profile.update(spec.name, calibration_values(spec, checker, results, source_name=source_name))
+    return profile
+
+
+def prepare(frames: list[PoseFrame], spec: ExerciseSpec, profile: Profile | None = None) -> CleanRun:
+    """The clean run, as the product makes it with `profile` (None: uncalibrated), with what
+    injection needs from each frame: the checker's near side and facing (a 1 s majority, as
+    it keeps them), the image scale, and the reference and threshold of every fault it can
+    judge at that moment."""
+    profile = profile or Profile()
+    checker = Checker(spec, profile)
     side, fwd = Majority(1.0), Majority(1.0)
     views = sorted({v for f in spec.faults for v in f.views})
     results, geo, limits = [], [], []
@@ -118,7 +149,7 @@ def prepare(frames: list[PoseFrame], spec: ExerciseSpec) -> CleanRun:
     checker.finish()
     report = build_report(checker, results, source=None, model="full", user="default")
     times = np.array([pf.timestamp_ms / 1000 for pf in frames])
-    run = CleanRun(spec, list(frames), results, report, times, geo, limits, [])
+    run = CleanRun(spec, list(frames), results, report, times, geo, limits, [], profile)
     run.units = find_units(run)
     return run
 
@@ -158,7 +189,9 @@ def _sitting_block(run: CleanRun) -> list[Unit]:
     spans = [p for p in run.report.get("posture", []) if p["state"] == "upright"]
     if not spans:
         return []
-    baseline_s = max([f.session_baseline_s or 0.0 for f in run.spec.faults])
+    # A session baseline is taken only for what the profile has no value of.
+    baseline_s = max([f.session_baseline_s or 0.0 for f in run.spec.faults
+                      if f.profile_key is None or run.profile.get(f.profile_key) is None], default=0.0)
     settle = spans[0]["start_s"] + baseline_s + 1.0
     ends = [p["end_s"] if p["end_s"] >= run.times[-1] - 0.05 else p["end_s"] - LEAVE_S for p in spans]
     for earliest in (max(settle, run.times[-1] / 2), settle):
@@ -169,8 +202,9 @@ def _sitting_block(run: CleanRun) -> list[Unit]:
     return []
 
 
-def weights(run: CleanRun, unit: Unit, hold_s: float) -> np.ndarray:
-    """0..1 per frame: how much of the fault this frame gets (0 outside the unit)."""
+def weights(run: CleanRun, unit: Unit, hold_s: float, full_from: float | None = None) -> np.ndarray:
+    """0..1 per frame: how much of the fault this frame gets (0 outside the unit); reps:
+    full from `full_from` of the way to the rep's peak on when given."""
     t = run.times
     inside = (t >= unit.start_s) & (t <= unit.end_s)
     w = np.zeros(len(t))
@@ -179,18 +213,22 @@ def weights(run: CleanRun, unit: Unit, hold_s: float) -> np.ndarray:
     elif unit.kind == "posture":  # sustained to the end of the stretch of sitting
         w[inside] = np.clip((t - unit.start_s)[inside] / BLOCK_RAMP_S, 0, 1)
     else:
-        w[inside] = _depth_weights(run, unit, inside, hold_s)
+        w[inside] = _depth_weights(run, unit, inside, hold_s, full_from)
     return w
 
 
-def _depth_weights(run: CleanRun, unit: Unit, inside: np.ndarray, hold_s: float) -> np.ndarray:
+def _depth_weights(run: CleanRun, unit: Unit, inside: np.ndarray, hold_s: float,
+                   full_from: float | None = None) -> np.ndarray:
     """Reps: the share of the way from the rep's edges to its peak (the driver metric's true,
-    low-passed trace), scaled so the full fault lasts at least `hold_s` around the peak."""
+    low-passed trace), scaled so the full fault lasts at least `hold_s` around the peak (or
+    is full from `full_from` of the way on)."""
     name = for_view(run.spec.reps.metric, unit.view) or next(iter(run.spec.reps.metric.values()))
     idx = np.flatnonzero(inside)
     d = _fill(run.times[idx], true_trace(run.times, run.raw_metric(name))[idx])
     edge, top = max(d[0], d[-1]), int(np.argmax(d))
     frac = np.clip((d - edge) / max(d[top] - edge, 1e-9), 0, 1)
+    if full_from is not None:
+        return np.clip(frac / full_from, 0, 1)
     for q in (REP_FULL_FROM,) if hold_s <= 0 else (0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1):
         a = b = top
         while a > 0 and frac[a - 1] >= q:
@@ -211,7 +249,7 @@ def _fill(t: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def reference(f: FaultSpec, run: CleanRun, t_s: float) -> tuple[float, float] | None:
     """The checker's reference and threshold for `f` at `t_s` (None: it has none, so it
-    cannot judge the fault then): as the clean run had them, uncalibrated."""
+    cannot judge the fault then): as the clean run had them, with its profile."""
     i = int(np.searchsorted(run.times, t_s, side="right")) - 1
     return run.limits[max(i, 0)].get((f.code, f.metric))
 
@@ -308,12 +346,14 @@ def _falsi(err, a: float, fa: float, b: float, fb: float, tol: float) -> tuple[f
 
 # --- injection ----------------------------------------------------------------------------------
 
-def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit] | None = None) -> Injected:
+def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit] | None = None,
+           full_from: float | None = None) -> Injected:
     """New raw frames with one fault (the specs of one code) at `size` times its threshold in
     every unit, as measured by the specs that judge the view the checker saw the unit from.
     In a unit frame i gets the move with parameter w_i * P (`weights`), and P is solved so
     that the fault's peak of the true metric (`true_trace`, `peak`) is the target; frames
-    outside the units are the clean ones, unchanged."""
+    outside the units are the clean ones, unchanged. `full_from` (reps): the fault is full
+    from that share of the way to the rep's peak on, not only around it."""
     t, frames = run.times, run.frames
     out = list(frames)
     targets: dict[tuple[int, str], float] = {}
@@ -326,7 +366,7 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
         move, bounds = MOVES[specs[0].metric]
         assert all(MOVES[f.metric][0] is move for f in specs), "one fault in one view, one landmark move"
         active = [f.min_duration_s for f in specs if f.during != "rep"]
-        w = weights(run, unit, max(active) + SMOOTHING_LAG_S if active else 0.0)
+        w = weights(run, unit, max(active) + SMOOTHING_LAG_S if active else 0.0, full_from)
         span = (t >= unit.start_s) & (t <= unit.end_s)
         geo = {int(i): Geo(g.side, g.forward, unit.lifted, g.scale)
                for i in np.flatnonzero(w > 0) if (g := run.geo[i]) is not None}
@@ -359,6 +399,19 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
             pf = frames[i]
             out[i] = PoseFrame(pf.timestamp_ms, pf.index, moved(pf.pose, move, w[i] * P, g), pf.frame)
     return Injected(out, targets, all_w, unreached)
+
+
+def inject_enabled(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit],
+                   enabler: list[FaultSpec]) -> tuple[Injected, Injected]:
+    """A fault the checker judges only while another is active (`requires_any`: squatting
+    past one's calibrated depth only while the heels lift or the trunk leans) cannot be
+    injected alone. The other one (`enabler`, the specs of one code) is injected first, at
+    ENABLER_SIZE its threshold and full from ENABLER_FROM of the way into each rep (a
+    compensation under way before the bottom, long enough to become active), the same for
+    every size; then this fault at `size` on top of it. Returns (both, the enabler alone)."""
+    base = inject(run, enabler, ENABLER_SIZE, units, full_from=ENABLER_FROM)
+    top = inject(replace(run, frames=list(base.frames), _raw={}), faults, size, units)
+    return Injected(top.frames, top.targets, np.maximum(base.weights, top.weights), top.unreached), base
 
 
 # --- reading the verdict ------------------------------------------------------------------------
