@@ -6,12 +6,13 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
     exercise, view (most frequent judged view: side|front|back|none), duration_s,
     source (VideoInfo), model, user, calibrated (bool),
     frames {total, with_person, judged},
-    reps    [{index, start_s, end_s, bottom_s, side, faults[], judged, metrics{}}],
+    reps    [{index, start_s, end_s, bottom_s, side, faults[], judged, not_judged[], metrics{}}],
     holds   [{start_s, end_s, side, duration_s, good_s, target_s[2], faults[]}],
     events  [{t_s, kind: cue|rep|hold|view|alert|info, code, message, severity}],
     posture [{start_s, end_s, state: upright|slouched|not_sitting|not_visible, faults[]}]  (sitting only),
     summary {rep_count, hold_count, fault_counts{code: reps or spans with it}},
-    fault_checks [{code, t_s, value, threshold, noise, verdict: fault|clear|unsure|not_judged, reason}]
+    fault_checks [{code, t_s, value, threshold, noise, verdict: fault|clear|unsure|not_judged, reason,
+                  metric, unit}]
                  (one per fault per rep, or per stretch of sitting; noise.py says how noise is measured),
     not_judged [{code, title, reason}]  (faults the camera could not measure anywhere, and how to fix it)
 """

@@ -293,19 +293,24 @@ class Checker:
             return
         faults = self._faults.judge_rep(rep, view, t)
         self._emit_all(self._faults.close_unit(t, faults), new_events)
-        judged = any(view in f.views for f in self.spec.faults)
+        # Praise only what was seen: a view with no form checks, or checks the camera could
+        # not measure in this rep, leave it counted but not judged.
+        judged = any(view in f.views for f in self.spec.faults) and (self._faults.unit_judged or bool(faults))
         summary = RepSummary(index=len(self.reps) + 1, start_s=rep.start_s, end_s=t, bottom_s=rep.peak_s,
                              side=self._side_name(rep.side), faults=faults, judged=judged,
+                             not_judged=list(self._faults.unit_not_judged) if judged else [],
                              metrics={f"max_{k}": v for k, v in rep.max_values.items()}
                              | {f"min_{k}": v for k, v in rep.min_values.items()})
         self.reps.append(summary)
         if view not in self._form_views:  # e.g. from behind: say so at once, even in a one-rep clip
             self._say_once("form_not_judged", self._wrong_view_cue(view, counting=view), t, new_events)
         if faults:
-            names = ", ".join(c.replace("_", " ") for c in faults)
+            names = ", ".join(self.spec.fault_label(c).lower() for c in faults)
             self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}", 1), new_events)
         elif not judged:  # no "good depth" praise for what could not be seen
-            self._emit(Event(t, "rep", "rep_counted", f"Rep {summary.index} counted (form not judged from here)", 1),
+            why = "from here" if not any(view in f.views for f in self.spec.faults) else \
+                "this time: the camera could not measure it"
+            self._emit(Event(t, "rep", "rep_counted", f"Rep {summary.index} counted (form not judged {why})", 1),
                        new_events)
         else:
             self._emit(Event(t, "rep", "good_rep", f"Rep {summary.index}: {self.spec.reps.good_rep_cue}", 1),

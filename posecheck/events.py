@@ -30,11 +30,12 @@ class RepSummary:
     faults: list[str] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     judged: bool = True  # was its form judged? (not from a view where only reps are counted)
+    not_judged: list[str] = field(default_factory=list)  # faults the camera could not measure in it
 
     def to_dict(self) -> dict:
         return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "bottom_s": round(self.bottom_s, 3), "side": self.side, "faults": list(self.faults),
-                "judged": self.judged,
+                "judged": self.judged, "not_judged": list(self.not_judged),
                 "metrics": {k: round(v, 2) for k, v in self.metrics.items()}}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from .cues import CueArbiter
 from .events import Event
 from .metrics import METRICS, MetricContext
-from .noise import Measurement, measure, view_noise, why_not_judged
+from .noise import MIN_SIZE_IN_SCATTERS, Measurement, measure, view_noise, why_not_judged
 from .profiles import Profile
 from .reps import RepInProgress
 from .spec import ExerciseSpec, FaultSpec
@@ -60,12 +60,14 @@ class FaultCheck:
     noise: float | None
     verdict: str  # fault | clear | unsure | not_judged
     reason: str = ""
+    metric: str = ""
+    unit: str = ""
 
     def to_dict(self) -> dict:
         return {"code": self.code, "t_s": round(self.t_s, 3), "value": round(self.value, 3),
                 "threshold": round(self.threshold, 3),
                 "noise": None if self.noise is None else round(self.noise, 3), "verdict": self.verdict,
-                "reason": self.reason}
+                "reason": self.reason, "metric": self.metric, "unit": self.unit}
 
 
 @dataclass
@@ -92,6 +94,8 @@ class FaultTracker:
         self.checks: list[FaultCheck] = []
         self._told_not_judged: set[str] = set()
         self._sustained_said: set[str] = set()
+        self.unit_judged = True  # did the last closed unit judge anything?
+        self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -252,8 +256,11 @@ class FaultTracker:
 
     def close_unit(self, t: float, reported: list[str]) -> list[Event]:
         """End of a rep or a stretch of sitting: one FaultCheck per fault judged in it, and
-        a line for each fault the camera could not measure (once per fault)."""
+        a line for each fault the camera could not measure at all in it (once per fault:
+        where a fault has two measurements, both must fail). `unit_judged` then says
+        whether anything in the unit was judged."""
         events = []
+        unit: list[tuple[FaultSpec, FaultCheck]] = []
         for fs in self._states:
             if fs.worst is None:
                 continue
@@ -267,12 +274,21 @@ class FaultTracker:
             if f.code in reported:
                 verdict = "fault"
             elif verdict == "fault":  # past the threshold, but not for long enough to call
-                verdict, reason = ("unsure", "") if self._judgeable(f, m) else \
-                    ("not_judged", why_not_judged(m, probe.view))
-            self.checks.append(FaultCheck(f.code, probe.t, v, threshold, m.noise if m else None, verdict, reason))
-            if verdict == "not_judged" and f.code not in self._told_not_judged and f.code not in reported:
+                verdict, reason = ("unsure", "") if self._judgeable(f, m) else ("not_judged", self._why(f, m, probe))
+            check = FaultCheck(f.code, probe.t, v, threshold, m.noise if m else None, verdict, reason,
+                               metric=f.metric, unit=METRICS[f.metric].unit)
+            self.checks.append(check)
+            unit.append((f, check))
+        self.unit_judged = any(c.verdict != "not_judged" for _, c in unit)
+        self.unit_not_judged = []
+        for f, check in unit:
+            same = [c for g, c in unit if g.code == f.code]
+            if not all(c.verdict == "not_judged" for c in same) or f.code in self.unit_not_judged:
+                continue
+            self.unit_not_judged.append(f.code)
+            if f.code not in self._told_not_judged:
                 self._told_not_judged.add(f.code)
-                events.append(Event(t, "info", "not_judged", f"{f.label} not judged: {reason}", 1))
+                events.append(Event(t, "info", "not_judged", f"{f.label}: not judged, {check.reason}", 1))
         return events
 
     def not_judged(self) -> dict[str, str]:
@@ -306,11 +322,16 @@ class FaultTracker:
             return None
         # The landmark part holds for a while; the view part depends on this reading.
         vn = 0.0 if zero is None else view_noise(v, zero, m.departure_deg)
-        return Measurement(v, float(np.hypot(m.landmark_noise, vn)), m.landmark_noise, vn, m.sigma_px, m.size_px,
-                           m.departure_deg, m.used)
+        return replace(m, value=v, noise=float(np.hypot(m.landmark_noise, vn)), view_noise=vn)
 
     def _judgeable(self, f: FaultSpec, m: Measurement) -> bool:
-        return bool(np.isfinite(m.noise)) and m.noise <= JUDGEABLE_SHARE * self.size(f)
+        return m.measurable and bool(np.isfinite(m.noise)) and m.noise <= JUDGEABLE_SHARE * self.size(f)
+
+    def _why(self, f: FaultSpec, m: Measurement, probe: Probe) -> str:
+        # The same people filmed larger: the noise shrinks with the size in the picture.
+        by_noise = m.landmark_noise / (JUDGEABLE_SHARE * self.size(f)) if self.size(f) else 1.0
+        needed = m.size_px * max(by_noise, MIN_SIZE_IN_SCATTERS * m.sigma_px / max(m.size_px, 1e-9))
+        return why_not_judged(m, probe.view, needed_px=needed)
 
     def _verdict(self, f: FaultSpec, v: float, threshold: float, ref: float,
                  probe: Probe) -> tuple[str, Measurement | None, str]:
@@ -318,10 +339,10 @@ class FaultTracker:
         if m is None:
             return "clear", None, ""
         past = (v - threshold) if f.fault_if == "above" else (threshold - v)
-        if np.isfinite(m.noise) and past > m.noise:  # clear of the noise, however large it is
+        if m.measurable and np.isfinite(m.noise) and past > m.noise:  # clear of the noise, however large
             return "fault", m, ""
         if not self._judgeable(f, m):
-            return "not_judged", m, why_not_judged(m, probe.view)
+            return "not_judged", m, self._why(f, m, probe)
         return ("unsure" if past > -m.noise else "clear"), m, ""
 
     def reset(self) -> None:

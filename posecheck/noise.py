@@ -43,7 +43,9 @@ FLOOR_PX = 1.0  # nothing is located better than a source pixel
 # variance 6 sigma^2.
 _MAD_TO_SIGMA = 1.4826 / math.sqrt(6.0)
 _DRAWS = 12  # propagation draws: the noise estimate is then good to about +-20%
-_RNG_SEED = 7  # fixed: the same clip always gets the same verdicts
+_RNG_SEED = 7
+MIN_SIZE_IN_SCATTERS = 10.0  # see Measurement.measurable
+FILLS_FRAME = 0.6  # the body spans this share of the picture's height or width  # fixed: the same clip always gets the same verdicts
 
 
 class LandmarkJitter:
@@ -154,6 +156,15 @@ class Measurement:
     size_px: float  # the extent of those landmarks in the picture
     departure_deg: float
     used: frozenset[str]
+    fills_frame: bool = False  # the person already spans most of the picture: closer will not help
+
+    @property
+    def measurable(self) -> bool:
+        """A segment shorter than 10x its ends' scatter gives directions no better than
+        ~8 deg (sqrt(2)/10 rad), coarser than any threshold in the specs (10-15 deg at the
+        least); and a ratio or angle near its limits (a 4 px foot reads a 'rise' near 1
+        whatever it does) hides that in a small spread. Nothing is judged from such parts."""
+        return self.size_px >= MIN_SIZE_IN_SCATTERS * self.sigma_px
 
 
 def measure(fn, pose: Pose, make_context, *, value: float, plane_zero: float | None, yaw_deg: float,
@@ -167,9 +178,11 @@ def measure(fn, pose: Pose, make_context, *, value: float, plane_zero: float | N
     sigma = landmark_sigma_px(pose)[idx]
     pts = pose.xy_px[idx]
     size = float(np.max(np.ptp(pts, axis=0))) if len(idx) > 1 else 0.0
+    seen = pose.xyz_norm[pose.visibility >= 0.5, :2]
+    fills = bool(len(seen)) and float(np.max(np.ptp(seen, axis=0))) >= FILLS_FRAME
     return Measurement(value=value, noise=math.hypot(lm_noise, v_noise), landmark_noise=lm_noise,
                        view_noise=v_noise, sigma_px=float(np.max(sigma)), size_px=size,
-                       departure_deg=departure, used=frozenset(used))
+                       departure_deg=departure, used=frozenset(used), fills_frame=fills)
 
 
 def _parts(used: frozenset[str]) -> str:
@@ -177,17 +190,22 @@ def _parts(used: frozenset[str]) -> str:
     words = {"heel": "feet", "toes": "feet", "ankle": "feet", "knee": "knees", "hip": "hips",
              "shoulder": "shoulders", "ear": "head", "nose": "head", "wrist": "hands", "elbow": "arms"}
     parts = list(dict.fromkeys(words.get(n, n) for n in names))
-    return " and ".join(parts[:2]) if parts else "body"
+    if not parts:
+        return "body"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def why_not_judged(m: Measurement, view: str) -> str:
+def why_not_judged(m: Measurement, view: str, *, needed_px: float | None = None) -> str:
     """What stopped the verdict and how to fix it, in words."""
     parts = _parts(m.used)
+    verb = "is" if parts in ("body", "head") else "are"
     if m.view_noise > m.landmark_noise:
         turn = "side-on" if view == "side" else "square to it"
-        return f"you are turned about {m.departure_deg:.0f} deg from the view it needs; stand {turn} to the camera"
+        return (f"you are turned about {m.departure_deg:.0f} degrees from the view it needs; "
+                f"stand {turn} to the camera")
     if m.sigma_px <= 2.5 * FLOOR_PX or m.size_px < 40 * m.sigma_px:
-        return (f"your {parts} are small in the picture (about {m.size_px:.0f} px); "
-                "move the camera closer or film at a higher resolution")
+        need = f", about {needed_px:.0f} px needed" if needed_px and needed_px > m.size_px else ""
+        fix = "film at a higher resolution" if m.fills_frame else "move the camera closer or film at a higher resolution"
+        return f"your {parts} {verb} small in the picture (about {m.size_px:.0f} px{need}); {fix}"
     return (f"the tracking of your {parts} is unsteady (about {m.sigma_px:.0f} px of jitter); "
             "use more light and keep them in full view")

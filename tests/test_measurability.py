@@ -64,7 +64,7 @@ def test_heel_lift_is_not_judged_when_the_feet_are_tiny_in_the_picture():
     assert "heels_lifting" in _reasons(report)
     assert "small in the picture" in _reasons(report)["heels_lifting"]
     said = [e["message"] for e in report["events"] if e["code"] == "not_judged"]
-    assert any(m.startswith("Heels lifting not judged") and "move the camera closer" in m for m in said)
+    assert any(m.startswith("Heels lifting: not judged") and "higher resolution" in m for m in said)
     assert "heels_lifting" not in report["summary"]["fault_counts"]
 
 

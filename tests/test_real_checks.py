@@ -103,11 +103,14 @@ def test_analyze_json_has_the_documented_schema(recordings):
     proc = run_cli("analyze", str(recordings["bridge_side.mp4"]), "--exercise", "glute_bridge", "--json",
                    check=True)
     report = json.loads(proc.stdout)
-    for key in ("exercise", "view", "duration_s", "reps", "holds", "events", "summary", "source"):
+    for key in ("exercise", "view", "duration_s", "reps", "holds", "events", "summary", "source",
+                "fault_checks", "not_judged"):
         assert key in report
     assert report["view"] == "side" and report["exercise"] == "glute_bridge"
     assert set(report["reps"][0]) == {"index", "start_s", "end_s", "bottom_s", "side", "faults", "judged",
-                                         "metrics"}
+                                         "not_judged", "metrics"}
+    assert set(report["fault_checks"][0]) == {"code", "t_s", "value", "threshold", "noise", "verdict", "reason",
+                                              "metric", "unit"}
     assert set(report["holds"][0]) >= {"start_s", "end_s", "side", "good_s"}
     assert set(report["events"][0]) == {"t_s", "kind", "code", "message", "severity"}
 

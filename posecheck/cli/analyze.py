@@ -159,6 +159,8 @@ def format_report(report: dict, label=lambda code: code) -> str:
         lines.append(f"reps: {report['summary']['rep_count']}")
         for rep in report["reps"]:
             verdict = ", ".join(map(label, rep["faults"])) or ("good" if rep.get("judged", True) else "form not judged")
+            if rep.get("judged", True) and rep.get("not_judged"):
+                verdict += f" ({', '.join(label(c).lower() for c in rep['not_judged'])}: not judged)"
             side = f" [{rep['side']}]" if rep["side"] else ""
             lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")
@@ -166,6 +168,9 @@ def format_report(report: dict, label=lambda code: code) -> str:
             side = f" [{hold['side']}]" if hold["side"] else ""
             lines.append(f"  hold{side}: {hold['start_s']:.1f}-{hold['end_s']:.1f} s, "
                          f"{hold['good_s']:.1f} s good (target {hold['target_s'][0]:.0f}-{hold['target_s'][1]:.0f} s)")
+    if report.get("not_judged"):
+        lines.append("not judged in this clip:")
+        lines += [f"  {item['title']}: {item['reason']}" for item in report["not_judged"]]
     cues = [e for e in report["events"] if e["kind"] in ("cue", "view", "info")]
     if cues:
         lines.append("feedback:")

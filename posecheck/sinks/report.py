@@ -155,7 +155,8 @@ def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: lis
     rows = "".join(
         f"<tr class='{'bad' if r['faults'] else ('good' if r.get('judged', True) else '')}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
         f"<td>{r['end_s']:.1f}</td><td>{r['bottom_s']:.1f}</td><td>{e(r['side'] or '')}</td>"
-        f"<td>{e(words(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}</td></tr>"
+        f"<td>{e(words(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}"
+        f"{e(' (' + words(r['not_judged']).lower() + ': not judged)') if r.get('not_judged') else ''}</td></tr>"
         for r in report["reps"])
     holds = "".join(f"<tr><td>{h['start_s']:.1f}-{h['end_s']:.1f} s</td><td>{e(h['side'] or '')}</td>"
                     f"<td>{h['duration_s']:.1f} s</td><td>{h['good_s']:.1f} s</td>"
@@ -176,6 +177,7 @@ figure{{margin:.5rem 0}}img{{max-width:100%}}</style></head><body>
 <p>{report['duration_s']:.1f} s, view: {e(report['view'])}, {report['summary']['rep_count']} reps,
 {report['summary']['hold_count']} holds; faults: {e(faults)};
 {'calibrated' if report['calibrated'] else 'default targets (not calibrated)'}.</p>
+{"<h2>Not judged in this clip</h2><ul>" + "".join(f"<li>{e(n['title'])}: {e(n['reason'])}</li>" for n in report['not_judged']) + "</ul>" if report.get('not_judged') else ""}
 {"<h2>Reps</h2><table><tr><th>#</th><th>start s</th><th>end s</th><th>bottom s</th><th>side</th><th>verdict</th></tr>" + rows + "</table>" if report['reps'] else ""}
 {"<h2>Holds</h2><table><tr><th>when</th><th>side</th><th>held</th><th>good form</th><th>target</th></tr>" + holds + "</table>" if report['holds'] else ""}
 {"<h2>Posture</h2><table><tr><th>when</th><th>state</th><th>faults</th></tr>" + posture + "</table>" if posture else ""}

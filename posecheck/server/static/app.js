@@ -70,13 +70,12 @@ function onFrameMessage(msg) {
   }
   $("status").textContent = `view: ${msg.view} | position: ${msg.position}` +
     (msg.posture_state ? ` | ${msg.posture_state}` : "") + ` | ${msg.process_ms.toFixed(0)} ms`;
-  const banner = $("view-banner");
-  if (msg.judged) banner.hidden = true;
+  LiveCamera.updateBanner($("view-banner"), msg);
   for (const ev of msg.events) {
     if (ev.kind === "view") {
-      banner.textContent = ev.message;
-      banner.hidden = false;
       speak(ev.message);
+    } else if (ev.kind === "info") {
+      if (LiveCamera.showNote($("notes"), ev)) speak(ev.message);
     } else if (ev.kind === "cue") {
       setCue(ev.message, "fault");
       speak(ev.message);
@@ -104,10 +103,15 @@ function showSummary(msg) {
     `(${r.duration_s.toFixed(0)} s)</p><ol>`);
   for (const rep of r.reps) {
     const verdict = rep.faults.length ? rep.faults.map(label).join(", ")
-      : (rep.judged === false ? "form not judged" : "good");
+      : (rep.judged === false ? "form not judged" : "good") +
+        (rep.not_judged && rep.not_judged.length ? ` (${rep.not_judged.map(label).join(", ").toLowerCase()}: not judged)` : "");
     lines.push(`<li>${escapeHtml((rep.side ? rep.side + ": " : "") + verdict)}</li>`);
   }
   lines.push("</ol>");
+  if (r.not_judged && r.not_judged.length) {
+    lines.push("<p>Not judged in this set:</p><ul>" + r.not_judged
+      .map((n) => `<li>${escapeHtml(n.title)}: ${escapeHtml(n.reason)}</li>`).join("") + "</ul>");
+  }
   for (const h of r.holds) {
     lines.push(`<p>Hold${h.side ? " (" + h.side + ")" : ""}: ${h.duration_s.toFixed(1)} s, ${h.good_s.toFixed(1)} s good form</p>`);
   }
@@ -125,6 +129,8 @@ function sendFrame(capture) {
 async function start(mode) {
   $("set-summary").hidden = true;
   $("rep-list").innerHTML = "";
+  $("notes").innerHTML = "";
+  $("notes").hidden = true;
   $("reps").textContent = "0";
   state.serverMode = $("source").value === "server" && state.config.source;
   const exercise = $("exercise").value;

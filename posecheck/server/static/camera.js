@@ -65,5 +65,31 @@ const LiveCamera = (() => {
     }, "image/jpeg", 0.8);
   }
 
-  return { speak, drawSkeleton, sendFrame };
+  // What the checker could not judge or count, and why (info events "not_judged" and
+  // "not_counted"): kept on screen for the rest of the set, each sentence once.
+  function showNote(list, ev) {
+    if (!list || (ev.code !== "not_judged" && ev.code !== "not_counted")) return false;
+    if ([...list.children].some((li) => li.textContent === ev.message)) return false;
+    const li = document.createElement("li");
+    li.textContent = ev.message;
+    list.appendChild(li);
+    list.hidden = false;
+    return true;
+  }
+
+  // The view banner stays up at least a few seconds: a message that form cannot be
+  // judged from here comes on frames that are otherwise judged (reps still count).
+  const BANNER_MIN_MS = 5000;
+  function updateBanner(banner, msg) {
+    const shownAt = Number(banner.dataset.shownAt || 0);
+    if (msg.judged && performance.now() - shownAt >= BANNER_MIN_MS) banner.hidden = true;
+    for (const ev of msg.events) {
+      if (ev.kind !== "view") continue;
+      banner.textContent = ev.message;
+      banner.hidden = false;
+      banner.dataset.shownAt = String(performance.now());
+    }
+  }
+
+  return { speak, drawSkeleton, sendFrame, showNote, updateBanner };
 })();

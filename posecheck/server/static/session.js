@@ -95,12 +95,12 @@ function onFrame(msg) {
   const p = plan();
   if (p.hold_s) $("hold").textContent = msg.hold ? `${msg.hold.good_s.toFixed(1)} s` : "-";
   $("status").textContent = `view: ${msg.view} | position: ${msg.position}`;
-  if (msg.judged) $("view-banner").hidden = true;
+  LiveCamera.updateBanner($("view-banner"), msg);
   for (const ev of msg.events) {
     if (ev.kind === "view") {
-      $("view-banner").textContent = ev.message;
-      $("view-banner").hidden = false;
       speak(ev.message);
+    } else if (ev.kind === "info") {
+      if (LiveCamera.showNote($("notes"), ev)) speak(ev.message);
     } else if (ev.kind === "cue") {
       setCue(ev.message, "fault");
       speak(ev.message);
@@ -128,6 +128,8 @@ async function startSet() {
     $("video").srcObject = state.stream;
   }
   const p = plan();
+  $("notes").innerHTML = "";
+  $("notes").hidden = true;
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
   ws.binaryType = "arraybuffer";
   state.ws = ws;
