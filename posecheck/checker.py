@@ -334,7 +334,9 @@ class Checker:
     # --- faults and cues -----------------------------------------------------------------------
 
     def _announce_calibration(self) -> None:
-        keys = sorted({f.profile_key for f in self.spec.faults if f.profile_key})
+        # Only what calibrating sets: a reference with no [calibration] rule (knee valgus)
+        # stays at its default however often the person calibrates.
+        keys = sorted({f.profile_key for f in self.spec.faults if f.profile_key} & set(self.spec.calibration))
         missing = [k for k in keys if self.profile.get(k) is None]
         if missing:
             lenient = sorted({f.label.lower() for f in self.spec.faults

@@ -35,7 +35,10 @@ ValueFn = Callable[[str], "float | None"]
 # person is told why). A reading that clears the threshold by more than the noise is a
 # fault whatever the noise.
 JUDGEABLE_SHARE = 0.5
-MEASURE_EVERY_S = 0.5  # landmark noise changes slowly: one propagation per metric per 0.5 s
+# Landmark scatter changes slowly, but how it carries into a metric does not (a thigh seen
+# end-on at the bottom of a front squat makes the knee angle ill-conditioned): a verdict
+# on a rep or a stretch uses its own frame; frame-by-frame checks reuse one for 0.2 s.
+MEASURE_EVERY_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ class FaultTracker:
             if bad:
                 if fs.pending_since is None:
                     fs.pending_since = t
-                if t - fs.pending_since >= f.min_duration_s * self._duration_scale and (fs.cleared or probe is None):
+                # (a hair of tolerance: frame times are floats, 11.7 - 11.6 < 0.1)
+                if t - fs.pending_since >= f.min_duration_s * self._duration_scale - 1e-6 and (fs.cleared or probe is None):
                     fs.active, fs.pending_since, fs.active_since, fs.cleared = True, None, t, False
                     if f.kind != "context":  # context explains a reading; it is not said (a glance down)
                         self._queue_cue(f, v, enter, ref, t)
@@ -243,7 +247,7 @@ class FaultTracker:
             verdict = "clear"
             if bad:
                 probe = fs.worst[1] if fs.worst is not None else None
-                verdict = self._verdict(f, v, threshold, ref, probe)[0] if probe is not None else "fault"
+                verdict = self._verdict(f, v, threshold, ref, probe, fresh=True)[0] if probe is not None else "fault"
             verdicts.setdefault(f.code, []).append((verdict, f, v, threshold, ref))
         for code, found in verdicts.items():
             judged = [x for x in found if x[0] != "not_judged"]
@@ -270,7 +274,7 @@ class FaultTracker:
             if ref is None:
                 continue
             threshold = ref + self.enter(f)
-            verdict, m, reason = self._verdict(f, v, threshold, ref, probe)
+            verdict, m, reason = self._verdict(f, v, threshold, ref, probe, fresh=True)
             if f.code in reported:
                 verdict = "fault"
             elif verdict == "fault":  # past the threshold, but not for long enough to call
@@ -309,10 +313,11 @@ class FaultTracker:
         if worse:
             fs.worst = (v, probe)
 
-    def _measurement(self, f: FaultSpec, v: float, ref: float, probe: Probe) -> Measurement | None:
+    def _measurement(self, f: FaultSpec, v: float, ref: float, probe: Probe, *,
+                     fresh: bool = False) -> Measurement | None:
         cached = self._noise.get(f.metric)
         zero = METRICS[f.metric].plane_zero
-        if cached is None or probe.t - cached[0] >= MEASURE_EVERY_S or cached[0] > probe.t:
+        if cached is None or probe.t - cached[0] >= MEASURE_EVERY_S or cached[0] > probe.t or fresh:
             m = measure(METRICS[f.metric].fn, probe.pose, probe.make_context, value=v, plane_zero=zero,
                         yaw_deg=probe.yaw_deg, view=probe.view)
             self._noise[f.metric] = (probe.t, m)
@@ -334,8 +339,8 @@ class FaultTracker:
         return why_not_judged(m, probe.view, needed_px=needed)
 
     def _verdict(self, f: FaultSpec, v: float, threshold: float, ref: float,
-                 probe: Probe) -> tuple[str, Measurement | None, str]:
-        m = self._measurement(f, v, ref, probe)
+                 probe: Probe, *, fresh: bool = False) -> tuple[str, Measurement | None, str]:
+        m = self._measurement(f, v, ref, probe, fresh=fresh)
         if m is None:
             return "clear", None, ""
         past = (v - threshold) if f.fault_if == "above" else (threshold - v)
