@@ -124,8 +124,10 @@ def depth_against_target(spec: ExerciseSpec, profile: Profile, reps: list[dict])
     """The first depth target (depth_faults) whose metric the reps carry."""
     for fault in depth_faults(spec):
         key = fault.profile_key
+        # Only reps whose depth the camera could measure (not "not judged" in that rep).
         values = [r["metrics"][f"max_{fault.metric}"] for r in reps
-                  if r.get("judged", True) and f"max_{fault.metric}" in r.get("metrics", {})]
+                  if r.get("judged", True) and fault.code not in r.get("not_judged", [])
+                  and f"max_{fault.metric}" in r.get("metrics", {})]
         if not values and reps:
             continue
         target = profile.get(key)
