@@ -159,3 +159,20 @@ def test_a_seated_close_up_with_the_knees_out_of_the_picture_is_still_judged_as_
     judged = sum(s["end_s"] - s["start_s"] for s in report["posture"] if s["state"] in ("upright", "slouched"))
     assert judged > 3.0  # of 4.8 s: not "not sitting" for a woman who never stood up
     assert any("forward_head" in s["faults"] for s in report["posture"])
+
+
+def test_a_rep_whose_form_the_camera_could_not_measure_is_counted_not_praised():
+    report = _check(_smaller_picture(_raw("squat_side_good.mp4"), 40.0), "squat")  # a person ~30 px tall
+    assert report["summary"]["rep_count"] >= 1
+    unmeasured = [r for r in report["reps"] if not r["judged"]]
+    assert unmeasured, "at 1/40 of the resolution no check of these reps can be measured"
+    praised = {e["message"].split(":")[0] for e in report["events"] if e["code"] == "good_rep"}
+    assert not praised & {f"Rep {r['index']}" for r in unmeasured}
+    assert all(r["not_judged"] == [] for r in unmeasured)  # "form not judged" says it all
+
+
+def test_the_one_rep_of_a_single_rep_clip_is_judged_like_any_other():
+    clip = "corpus/kaiakol__computervision/data/squat/incorrect/squat_incorrect_003.mp4"  # 1 rep, ~2 s
+    report = _check(_raw(clip), "squat")
+    assert report["summary"]["rep_count"] == 1
+    assert report["reps"][0]["faults"] == ["excessive_forward_lean"]
