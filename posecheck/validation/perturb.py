@@ -26,12 +26,11 @@ Rep and hold thresholds are not moved: only the fault checks are under test.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..spec import ExerciseSpec, FaultSpec
-from .runner import ClipJob, ClipOutcome, recording_path
+from .runner import ClipJob, ClipOutcome, load_saved, recording_path
 
 FACTORS = {"-10%": 0.9, "+10%": 1.1}
 
@@ -105,7 +104,7 @@ def perturb_clip(job: ClipJob) -> PerturbOutcome:
         result_path = Path(job.result_path).with_suffix(".perturb.json")
         fingerprint = {"recording": recording.name, "code": job.code_digest, "checkers": list(job.checkers),
                        "factors": FACTORS}
-        previous = _load(result_path)
+        previous = load_saved(result_path)
         if previous is not None and previous.get("fingerprint") == fingerprint:
             return PerturbOutcome(job.name, "reused", reported=previous["reported"])
         reported: dict[str, dict[str, list[str]]] = {}
@@ -121,13 +120,6 @@ def perturb_clip(job: ClipJob) -> PerturbOutcome:
         return PerturbOutcome(job.name, "failed", reason=str(exc))
     except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the others
         return PerturbOutcome(job.name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}")
-
-
-def _load(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def summarise_flips(outcomes: dict[str, ClipOutcome], perturbed: dict[str, PerturbOutcome],

@@ -99,7 +99,7 @@ def run_clip(job: ClipJob) -> ClipOutcome:
             raise PosecheckError(f"{video}: no such file")
         recording = recording_path(Path(job.cache_dir), video, job.model)
         fingerprint = {"recording": recording.name, "code": job.code_digest, "checkers": list(job.checkers)}
-        previous = _load(Path(job.result_path))
+        previous = load_saved(Path(job.result_path))
         if previous is not None and previous.get("fingerprint") == fingerprint:
             return ClipOutcome(job.name, "reused", runs=[CheckerRun(**r) for r in previous["runs"]])
         if not recording.is_file():
@@ -117,7 +117,8 @@ def run_clip(job: ClipJob) -> ClipOutcome:
         return ClipOutcome(job.name, "failed", reason=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _load(path: Path) -> dict | None:
+def load_saved(path: Path) -> dict | None:
+    """A saved result file, or None when it is missing or unreadable (then it is redone)."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
