@@ -174,6 +174,11 @@ def trunk_incline_deg(pose: Pose, ctx: MetricContext) -> float | None:
     return segment_inclination_deg(shoulders, hips)
 
 
+# See hinge_reach_deg and the squat spec's hinge condition for the evidence.
+SQUAT_DEPTH_DROP = 0.40  # the squat spec's default depth target, in leg lengths
+SQUAT_KNEE_BEND_DEG = 90.0  # a right angle at the knee
+
+
 @metric("hinge_reach_deg", "deg")
 def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Trunk inclination (world, any view) while a hand reaches below the knees, else 0:
@@ -186,7 +191,15 @@ def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
     w = pose.world_xyz
     knee_y = (w[int(L.LEFT_KNEE)][1] + w[int(L.RIGHT_KNEE)][1]) / 2
     lowest_hand_y = max(w[int(L.LEFT_WRIST)][1], w[int(L.RIGHT_WRIST)][1])  # y points down
-    return trunk if lowest_hand_y > knee_y else 0.0
+    if lowest_hand_y <= knee_y:
+        return 0.0
+    # A hinge keeps the hips high and the knees soft; with the hips down at squat depth and
+    # the knees past a right angle it is a squat however far the trunk leans (and its lean
+    # is judged as such).
+    drop, knees = hip_drop_ratio(pose, ctx), knee_flexion_deg(pose, ctx)
+    if drop is not None and knees is not None and drop >= SQUAT_DEPTH_DROP and knees >= SQUAT_KNEE_BEND_DEG:
+        return 0.0
+    return trunk
 
 
 @metric("stance_split_ratio", "leg lengths")

@@ -78,6 +78,17 @@ def test_trunk_inclined_1_5x_its_threshold_is_cued_on_a_clean_side_squat(side_sq
     assert [e for e in report["events"] if e["kind"] == "cue" and e["code"] == "excessive_forward_lean"]
 
 
+def test_a_deep_squat_folded_forward_with_the_hands_hanging_is_a_squat_with_a_lean_not_a_hinge():
+    # His hands hang below the knees at the bottom; folding the trunk 45 deg past the shins
+    # used to make it a "hip hinge". Hips at squat depth and knees past a right angle say squat.
+    run = _clean("corpus/yuyoujiang__test_video/squat.mp4", "squat")
+    units = _whole(run)
+    injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
+    report, _ = inj.check(injected.frames, run.spec)
+    assert all(inj.unit_seen(report, u) for u in units)  # still counted as squats
+    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+
+
 def test_half_the_threshold_of_heel_lift_is_never_cued(side_squat):
     units = _whole(side_squat)
     injected = inj.inject(side_squat, _fault(side_squat, "heels_lifting"), 0.5, units)
