@@ -98,6 +98,7 @@ class FaultTracker:
         self._told_not_judged: set[str] = set()
         self._sustained_said: set[str] = set()
         self.unit_judged = True  # did the last closed unit judge anything?
+        self._unit_active: set[str] = set()  # faults that turned on during the unit under way
         self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
 
     @property
@@ -210,6 +211,7 @@ class FaultTracker:
                 # (a hair of tolerance: frame times are floats, 11.7 - 11.6 < 0.1)
                 if t - fs.pending_since >= f.min_duration_s * self._duration_scale - 1e-6 and (fs.cleared or probe is None):
                     fs.active, fs.pending_since, fs.active_since, fs.cleared = True, None, t, False
+                    self._unit_active.add(f.code)  # context faults too: they are checks like any other
                     if f.kind != "context":  # context explains a reading; it is not said (a glance down)
                         self._queue_cue(f, v, enter, ref, t)
             else:
@@ -265,6 +267,8 @@ class FaultTracker:
         whether anything in the unit was judged."""
         events = []
         unit: list[tuple[FaultSpec, FaultCheck]] = []
+        reported = set(reported) | self._unit_active
+        self._unit_active = self._active_codes()  # still on: they belong to the next unit too
         for fs in self._states:
             if fs.worst is None:
                 continue
@@ -294,6 +298,9 @@ class FaultTracker:
                 self._told_not_judged.add(f.code)
                 events.append(Event(t, "info", "not_judged", f"{f.label}: not judged, {check.reason}", 1))
         return events
+
+    def _active_codes(self) -> set[str]:
+        return {fs.spec.code for fs in self._states if fs.active}
 
     def not_judged(self) -> dict[str, str]:
         """Faults never judged in this run (every check of them was not_judged), with why."""
@@ -355,6 +362,7 @@ class FaultTracker:
         for fs in self._states:
             fs.active, fs.pending_since, fs.worst, fs.cleared = False, None, None, False
         self.active = ()
+        self._unit_active = set()
         self._cues.clear()
 
     def _refresh_active(self, t: float) -> None:
