@@ -313,7 +313,10 @@ class Checker:
             self._emit(Event(t, "rep", "rep_counted", f"Rep {summary.index} counted (form not judged {why})", 1),
                        new_events)
         else:
-            self._emit(Event(t, "rep", "good_rep", f"Rep {summary.index}: {self.spec.reps.good_rep_cue}", 1),
+            # Praise only what was measured: "good depth" is not said of a rep whose depth was not judged.
+            praise = self.spec.reps.good_rep_cue if not summary.not_judged else \
+                f"no fault seen ({', '.join(self.spec.fault_label(c).lower() for c in summary.not_judged)}: not judged)"
+            self._emit(Event(t, "rep", "good_rep", f"Rep {summary.index}: {praise}", 1),
                        new_events)
 
     def _side_name(self, side: str | None) -> str | None:

@@ -160,7 +160,8 @@ def format_report(report: dict, label=lambda code: code) -> str:
         for rep in report["reps"]:
             verdict = ", ".join(map(label, rep["faults"])) or ("good" if rep.get("judged", True) else "form not judged")
             if rep.get("judged", True) and rep.get("not_judged"):
-                verdict += f" ({', '.join(label(c).lower() for c in rep['not_judged'])}: not judged)"
+                verdict = (", ".join(map(label, rep["faults"])) or "no fault seen") + \
+                    f" ({', '.join(label(c).lower() for c in rep['not_judged'])}: not judged)"
             side = f" [{rep['side']}]" if rep["side"] else ""
             lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")

@@ -155,7 +155,7 @@ def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: lis
     rows = "".join(
         f"<tr class='{'bad' if r['faults'] else ('good' if r.get('judged', True) else '')}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
         f"<td>{r['end_s']:.1f}</td><td>{r['bottom_s']:.1f}</td><td>{e(r['side'] or '')}</td>"
-        f"<td>{e(words(r['faults']) or ('good' if r.get('judged', True) else 'form not judged'))}"
+        f"<td>{e(words(r['faults']) or ('form not judged' if not r.get('judged', True) else ('no fault seen' if r.get('not_judged') else 'good')))}"
         f"{e(' (' + words(r['not_judged']).lower() + ': not judged)') if r.get('not_judged') else ''}</td></tr>"
         for r in report["reps"])
     holds = "".join(f"<tr><td>{h['start_s']:.1f}-{h['end_s']:.1f} s</td><td>{e(h['side'] or '')}</td>"

@@ -102,9 +102,10 @@ function showSummary(msg) {
   lines.push(`<p>${escapeHtml(msg.words || `${r.summary.rep_count} reps, ${r.summary.hold_count} holds.`)} ` +
     `(${r.duration_s.toFixed(0)} s)</p><ol>`);
   for (const rep of r.reps) {
-    const verdict = rep.faults.length ? rep.faults.map(label).join(", ")
-      : (rep.judged === false ? "form not judged" : "good") +
-        (rep.not_judged && rep.not_judged.length ? ` (${rep.not_judged.map(label).join(", ").toLowerCase()}: not judged)` : "");
+    const unmeasured = rep.not_judged && rep.not_judged.length
+      ? ` (${rep.not_judged.map(label).join(", ").toLowerCase()}: not judged)` : "";
+    const verdict = rep.faults.length ? rep.faults.map(label).join(", ") + unmeasured
+      : (rep.judged === false ? "form not judged" : (unmeasured ? "no fault seen" + unmeasured : "good"));
     lines.push(`<li>${escapeHtml((rep.side ? rep.side + ": " : "") + verdict)}</li>`);
   }
   lines.push("</ol>");
