@@ -120,7 +120,9 @@ class Checker:
             self._faults.reset()
             self._say_every("tracking_switched", "Tracking jumped to someone else (or the video cut): "
                                                  "keep only yourself in view", t, new_events, every_s=10.0)
-        view = self._view.update(t, classify_view(pose).family)
+        yaw = body_yaw_deg(pose)  # once a frame: the view label and how square it is both use it
+        self._yaw.append(yaw)
+        view = self._view.update(t, classify_view(pose, yaw).family)
         position = self._position.update(t, classify_position(pose).value)
         side = self._side.update(t, near_side(pose))
         forward = float(self._forward.update(t, "+" if forward_sign(pose) > 0 else "-") + "1")
@@ -131,7 +133,6 @@ class Checker:
                                       view=view, position=position)
 
         ctx = MetricContext(pose, side, forward, self._min_vis)
-        self._yaw.append(body_yaw_deg(pose))
         min_vis = self._min_vis
         probe = Probe(t, pose, view, float(np.median(self._yaw)),
                       lambda p: MetricContext(p, side, forward, min_vis))
@@ -385,7 +386,7 @@ class Checker:
                                                 f"sets your own)", t, new_events)
         if taking_baseline and not judged_faults:
             self._judged(t)
-            state = self._set_posture_state(t, "upright", [])
+            state = self._set_posture_state(t, "upright", [], new_events)
             return FrameResult(t, True, view, position, True, "posture", _clean(metrics), (), new_events,
                                posture_state=state)
         if not judged_faults:  # e.g. a front view before any front-view calibration
@@ -414,12 +415,11 @@ class Checker:
             self._said[code] = t
             self._emit(Event(t, "info", code, message, 1), new_events)
 
-    def _set_posture_state(self, t: float, state: str, faults: list[str], new_events: list[Event] | None = None) -> str:
+    def _set_posture_state(self, t: float, state: str, faults: list[str], new_events: list[Event]) -> str:
         before = self._timeline.state
         state = self._timeline.update(t, state, faults)
         if state != before and before in ("upright", "slouched"):  # a stretch of sitting ended
-            self._emit_all(self._faults.close_unit(t, self._timeline.spans[-2].faults),
-                           new_events if new_events is not None else [])
+            self._emit_all(self._faults.close_unit(t, self._timeline.spans[-2].faults), new_events)
         return state
 
 

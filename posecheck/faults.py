@@ -98,8 +98,8 @@ class FaultTracker:
         self._told_not_judged: set[str] = set()
         self._sustained_said: set[str] = set()
         self.unit_judged = True  # did the last closed unit judge anything?
-        self._unit_active: set[str] = set()  # faults that turned on during the unit under way
         self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
+        self._unit_active: set[str] = set()  # faults that turned on during the unit under way
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -112,14 +112,12 @@ class FaultTracker:
             values = self._baselines.get(f.metric)
             return float(np.median(values)) if values and len(values) >= 5 else None
         value = self.profile.get(f.profile_key)
-        if value is None and f.session_baseline_s is not None:
-            taken = self._session.get(_session_key(f))
-            if taken is not None and taken.done(f.session_baseline_s):
-                return taken.value
-            return None if f.requires_reference else f.default_reference  # until it is taken
-        if value is None:
-            return None if f.requires_reference else f.default_reference
-        return value
+        if value is not None:
+            return value
+        taken = self._session.get(_session_key(f)) if f.session_baseline_s is not None else None
+        if taken is not None and taken.done(f.session_baseline_s):
+            return taken.value
+        return None if f.requires_reference else f.default_reference  # (until a session baseline is taken)
 
     def enter(self, f: FaultSpec) -> float:
         """The threshold offset: `uncalibrated_enter` while the person has not calibrated."""
@@ -129,9 +127,7 @@ class FaultTracker:
 
     def size(self, f: FaultSpec) -> float:
         """How far the threshold in force lies from good form, in the metric's units."""
-        if f.reference is not None:
-            return abs(self.enter(f))
-        return abs(self.enter(f) - (f.neutral or 0.0))
+        return abs(self.enter(f) - (f.good_value or 0.0))
 
     def limits(self, view: str) -> list[dict]:
         """Each fault judged in `view`, with the value it enters at (its baseline plus the

@@ -136,11 +136,12 @@ def body_yaw_deg(pose: Pose) -> float:
     return float(np.mean(yaws))
 
 
-def classify_view(pose: Pose) -> View:
+def classify_view(pose: Pose, yaw_deg: float | None = None) -> View:
+    """The view from the body's yaw (`yaw_deg` when the caller has it already)."""
     core = [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]
     if min(pose.visibility[int(j)] for j in core) < 0.3 and max(pose.visibility[int(j)] for j in core) < 0.6:
         return View.UNKNOWN
-    yaw = body_yaw_deg(pose)
+    yaw = body_yaw_deg(pose) if yaw_deg is None else yaw_deg
     if yaw >= SIDE_MIN_YAW_DEG:
         return View.SIDE_LEFT if near_side(pose) == "left" else View.SIDE_RIGHT
     if yaw <= FRONT_MAX_YAW_DEG:

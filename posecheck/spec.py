@@ -195,6 +195,12 @@ class FaultSpec(_Model):
         return self.title or self.code.replace("_", " ").capitalize()
 
     @property
+    def good_value(self) -> float | None:
+        """Where good form reads, in the units of `enter`/`exit`: 0 for offsets from a
+        reference, the declared `neutral` for an absolute threshold (None if undeclared)."""
+        return 0.0 if self.reference is not None else self.neutral
+
+    @property
     def exit_threshold(self) -> float:
         return self.enter if self.exit is None else self.exit
 

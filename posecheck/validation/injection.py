@@ -258,7 +258,7 @@ def good_value(f: FaultSpec, ref: float) -> float:
     """Good form: the reference, or for an absolute threshold the metric's neutral reading."""
     if f.reference is not None:
         return ref
-    return f.neutral if f.neutral is not None else NEUTRAL.get(f.metric, 0.0)
+    return f.good_value if f.good_value is not None else NEUTRAL.get(f.metric, 0.0)
 
 
 def target(f: FaultSpec, ref: tuple[float, float], size: float) -> float:

@@ -49,22 +49,16 @@ RULE = ("every fault's enter/exit distance from the good value (its reference, o
 def perturb_fault(fault: FaultSpec, factor: float) -> FaultSpec | None:
     """The fault with its thresholds' distance from the good value scaled by `factor`;
     None for an absolute threshold on a metric without a declared neutral."""
-    if fault.reference is not None:
-        origin = 0.0  # enter and exit are offsets from the reference
-    elif getattr(fault, "neutral", None) is not None:  # declared in the spec
-        origin = fault.neutral
-    elif fault.metric in NEUTRAL:
-        origin = NEUTRAL[fault.metric]
-    else:
+    # 0 for offsets from a reference, the spec's neutral, else the metric's usual good reading
+    origin = fault.good_value if fault.good_value is not None else NEUTRAL.get(fault.metric)
+    if origin is None:
         return None
 
     def moved(value: float | None) -> float | None:
         return None if value is None else origin + (value - origin) * factor
 
-    update = {"enter": moved(fault.enter), "exit": moved(fault.exit)}
-    if "uncalibrated_enter" in type(fault).model_fields:  # an offset too (profile references only)
-        update["uncalibrated_enter"] = moved(fault.uncalibrated_enter)
-    return fault.model_copy(update=update)
+    return fault.model_copy(update={"enter": moved(fault.enter), "exit": moved(fault.exit),
+                                    "uncalibrated_enter": moved(fault.uncalibrated_enter)})
 
 
 def perturb_spec(spec: ExerciseSpec, factor: float) -> tuple[ExerciseSpec, list[FaultSpec]]:
