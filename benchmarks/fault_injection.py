@@ -183,6 +183,17 @@ def lost_because(report: dict, unit: inj.Unit) -> str:
     return {"rep": "no rep started", "hold": "no hold started"}.get(unit.kind, "no sitting judged")
 
 
+def told_by_requirement(run: inj.CleanRun, report: dict, faults: list[FaultSpec], unit: inj.Unit) -> bool:
+    """Was the unit not counted because a requirement of the movement on this fault's own
+    metric, in the fault's direction, failed? (A bird-dog arm below 45 deg at the leg's
+    peak is no bird-dog, and the user hears "reach it forward": the arm_too_low correction
+    itself, so the fault was told, as a reason the rep did not count.)"""
+    reason = lost_because(report, unit)
+    return any(req.metric == f.metric and (req.above is not None) == (f.fault_if == "below")
+               and req.otherwise.startswith(reason)
+               for req in run.spec.reps.requires for f in faults) if run.spec.reps else False
+
+
 def active_at(results: list, code: str, t_s: float) -> bool:
     """Is `code` active in the frame nearest `t_s`?"""
     r = min(results, key=lambda r: abs(r.t_s - t_s))
@@ -267,7 +278,11 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
         return row
     row.judged = len(kept)
     for size, report in verdicts.items():
-        row.hits[size] = sum(inj.reported(report, code, u) for u in kept)
+        told = [u for u in kept if not inj.reported(report, code, u) and told_by_requirement(run, report, faults, u)]
+        row.hits[size] = sum(inj.reported(report, code, u) for u in kept) + len(told)
+        if told:
+            row.notes.append(f"{size}x: {len(told)} not counted, the user told to correct the same "
+                             f"{faults[0].metric} ('{lost_because(report, told[0])}')")
         lost = [u for u in kept if not inj.unit_seen(report, u)]
         row.lost[size] = len(lost)
         row.unsure[size] = sum(any(c.get("code") == code and c.get("verdict") == "unsure"
