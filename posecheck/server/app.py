@@ -27,6 +27,7 @@ from ..files import atomic_write, private_dir
 from ..models import user_data_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
+SWAGGER_UI = STATIC / "vendor" / "swagger-ui"  # swagger-ui-dist 5, see VENDORED.md there
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
@@ -166,16 +167,14 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI from the swagger-ui-bundle package: works offline, reaches no CDN."""
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:  # the docs page is optional; /openapi.json is always there
-        return
-    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    """Swagger UI 5 (reads OpenAPI 3.1) from the copy in static/vendor/swagger-ui: works
+    offline, reaches no CDN; no validator badge (it would call validator.swagger.io)."""
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_UI), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
