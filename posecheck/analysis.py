@@ -32,6 +32,7 @@ from .pipeline import PipelineSettings, PoseStream
 from .profiles import Profile
 from .spec import ExerciseSpec
 from .types import PoseFrame, VideoInfo
+from .verdicts import is_good, rep_verdict
 
 SCHEMA = "posecheck.report"
 VERSION = 1
@@ -72,7 +73,8 @@ def build_report(checker: Checker, results: list[FrameResult], *, source: VideoI
         "user": user, "calibrated": spec.name in checker.profile.calibrated_at,
         "frames": {"total": len(results), "with_person": sum(r.has_pose for r in results),
                    "judged": sum(r.judged for r in results)},
-        "reps": [r.to_dict() for r in checker.reps],
+        "reps": [r.to_dict() | {"verdict": rep_verdict(r.to_dict(), spec.fault_label), "good": is_good(r.to_dict())}
+                 for r in checker.reps],
         "holds": [h.to_dict() for h in checker.holds],
         "events": [e.to_dict() for e in checker.events],
         "summary": {"rep_count": len(checker.reps), "hold_count": len(checker.holds),

@@ -302,12 +302,23 @@ class Checker:
                              not_judged=list(self._faults.unit_not_judged) if judged else [],
                              metrics={f"max_{k}": v for k, v in rep.max_values.items()}
                              | {f"min_{k}": v for k, v in rep.min_values.items()})
+        if self.spec.hold is not None:  # the hold is the top of this rep: it ended with it
+            held = [h for h in self.holds if h.end_s >= rep.start_s]
+            summary.hold_s, summary.hold_target_s = max((h.good_s for h in held), default=0.0), \
+                tuple(self.spec.hold.target_s)
         self.reps.append(summary)
         if view not in self._form_views:  # e.g. from behind: say so at once, even in a one-rep clip
             self._say_once("form_not_judged", self._wrong_view_cue(view, counting=view), t, new_events)
+        short = ""
+        if summary.hold_short:  # the hold is the exercise: a short one is never "well done"
+            lo, hi = summary.hold_target_s
+            short = f"held {summary.hold_s:.1f} s, hold {lo:g}-{hi:g} s next time"
         if faults:
             names = ", ".join(self.spec.fault_label(c).lower() for c in faults)
-            self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}", 1), new_events)
+            self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}"
+                             + (f"; {short}" if short else ""), 1), new_events)
+        elif short:
+            self._emit(Event(t, "rep", "rep_hold_short", f"Rep {summary.index}: {short}", 1), new_events)
         elif not judged:  # no "good depth" praise for what could not be seen
             why = "from here" if not any(view in f.views for f in self.spec.faults) else \
                 "this time: the camera could not measure it"

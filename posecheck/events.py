@@ -31,11 +31,22 @@ class RepSummary:
     metrics: dict[str, float] = field(default_factory=dict)
     judged: bool = True  # was its form judged? (not from a view where only reps are counted)
     not_judged: list[str] = field(default_factory=list)  # faults the camera could not measure in it
+    # Exercises held at the top (a bridge, a bird-dog): seconds held with good form, and the target.
+    hold_s: float | None = None
+    hold_target_s: tuple[float, float] | None = None
+
+    @property
+    def hold_short(self) -> bool:
+        """Held for less than the low end of its target: the exercise was not done as asked."""
+        return self.hold_target_s is not None and (self.hold_s or 0.0) < self.hold_target_s[0]
 
     def to_dict(self) -> dict:
         return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "bottom_s": round(self.bottom_s, 3), "side": self.side, "faults": list(self.faults),
                 "judged": self.judged, "not_judged": list(self.not_judged),
+                "hold_s": None if self.hold_s is None else round(self.hold_s, 2),
+                "hold_target_s": list(self.hold_target_s) if self.hold_target_s else None,
+                "hold_short": self.hold_short,
                 "metrics": {k: round(v, 2) for k, v in self.metrics.items()}}
 
 

@@ -13,12 +13,15 @@ from dataclasses import asdict, dataclass, field
 from .profiles import Profile
 from .routines import Routine, counts_holds
 from .spec import ExerciseSpec
+from .verdicts import is_good
 
-# done; pain_stop: ended by the pain button, counted as far as it went; skipped; not_reached:
-# the session ended before it; no_footage: headless, no readable video for it; repeated: a
-# set done again (the later one counts).
-STATUSES = ("done", "pain_stop", "skipped", "not_reached", "no_footage", "repeated")
-DONE_STATUSES = ("done", "pain_stop")
+# done: the target reached (or a free set finished); stopped: finished before its target;
+# pain_stop: ended by the pain button; skipped; not_reached: the session ended before it;
+# no_footage: headless, no readable video for it; repeated: a set done again (the later one
+# counts). Reps and holds of done, stopped and pain-stopped sets all count: they were done.
+STATUSES = ("done", "stopped", "pain_stop", "skipped", "not_reached", "no_footage", "repeated")
+DONE_STATUSES = ("done",)
+COUNTED_STATUSES = ("done", "stopped", "pain_stop")
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,9 @@ class SetOutcome:
     reps: int = 0
     good_reps: int = 0
     holds: int = 0
-    full_holds: int = 0  # held at least the low end of the target
+    full_holds: int = 0  # held at least the low end of the target (seconds with good form)
     holds_by_side: dict[str, int] = field(default_factory=dict)
-    hold_times: list[float] = field(default_factory=list)
+    hold_times: list[float] = field(default_factory=list)  # seconds held with good form, one per rep or hold
     faults: dict[str, int] = field(default_factory=dict)  # code -> reps (or holds) with it
     fault_labels: dict[str, str] = field(default_factory=dict)  # code -> words
     fault_cues: dict[str, str] = field(default_factory=dict)
@@ -177,21 +180,26 @@ class SetOutcome:
 def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile: Profile, *,
                         status: str = "done", source: str | None = None) -> SetOutcome:
     reps = report["reps"]
-    holds = report["holds"]
-    low = plan.hold_s[0] if plan.hold_s else None
     counted_in_holds = plan.counts == "holds"
-    items = holds if counted_in_holds else reps
+    low = plan.hold_s[0] if plan.hold_s else None
+    if counted_in_holds:
+        holds = [{"side": h["side"], "held_s": h["good_s"]} for h in report["holds"]]
+    else:  # a hold is the top of its rep: one per counted rep, never more holds than reps
+        holds = [{"side": r["side"], "held_s": r["hold_s"] or 0.0} for r in reps if r.get("hold_target_s")]
+    items = report["holds"] if counted_in_holds else reps
     faults = Counter()
     for item in items:
         faults.update(set(item["faults"]))
     by_side = Counter(h["side"] or "either side" for h in holds)
     outcome = SetOutcome(
-        plan=plan, status=status, reps=len(reps), good_reps=sum(1 for r in reps if not r["faults"]),
-        holds=len(holds), full_holds=sum(1 for h in holds if low is None or h["duration_s"] >= low),
-        holds_by_side=dict(by_side), hold_times=[round(h["duration_s"], 2) for h in holds],
+        plan=plan, status=status, reps=len(reps), good_reps=sum(1 for r in reps if r.get("good", is_good(r))),
+        holds=len(holds), full_holds=sum(1 for h in holds if low is None or h["held_s"] >= low),
+        holds_by_side=dict(by_side), hold_times=[round(h["held_s"], 2) for h in holds],
         faults=dict(faults), fault_labels={c: spec.fault_label(c) for c in faults},
         fault_cues={c: cue_text(spec, c) for c in faults}, duration_s=round(report.get("duration_s", 0.0), 2),
         source=source)
+    if status == "done" and plan.target is not None and outcome.done < plan.target:
+        outcome.status = "stopped"  # finished before the target: "stopped after N", not "done"
     depth = depth_against_target(spec, profile, reps) if not counted_in_holds else None
     if depth is not None:
         outcome.depth_share = round(depth.share, 3) if depth.share is not None else None
@@ -233,26 +241,36 @@ def set_words(o: SetOutcome) -> str:
     if p.target is None:
         head = p.title
     of = f" of {p.target}" if p.target is not None else ""
+    stopped = "stopped after " if o.status in ("stopped", "pain_stop") and p.target is not None else ""
     if p.counts == "reps":
-        text = f"{head}: {o.reps}{of} reps, {o.good_reps} with good form"
+        text = f"{head}: {stopped}{o.reps}{of} {'rep' if o.reps == 1 and not of else 'reps'}, {o.good_reps} with good form"
         if p.hold_s and o.holds:
             text += f"; {o.full_holds} of {o.reps} held {fmt_range(p.hold_s)} at the top"
     elif p.per_side:
         sides = ", ".join(f"{side} {n}" for side, n in sorted(o.holds_by_side.items())) or "none"
-        text = f"{head}: holds per side {sides}" + (f" (target {p.holds} each)" if p.holds else "")
+        text = f"{head}: {stopped}holds per side {sides}" + (f" (target {p.holds} each)" if p.holds else "")
         if p.hold_s and o.holds:
             text += f"; {o.full_holds} of {o.holds} held {fmt_range(p.hold_s)}"
     else:
-        text = f"{head}: {o.holds}{of} holds"
+        text = f"{head}: {stopped}{o.holds}{of} holds"
+        if p.hold_s and o.holds:
+            text += f"; {o.full_holds} of {o.holds} held {fmt_range(p.hold_s)}"
     if o.depth_share is not None:
         whose = "your calibrated depth" if o.depth_calibrated else "the default depth (not calibrated)"
         text += f"; depth {o.depth_share:.0%} of {whose}"
     if o.faults:
         text += "; " + ", ".join(f"{o.fault_labels[c].lower()} ({plural(n, 'time')})"
                                  for c, n in Counter(o.faults).most_common())
+    if p.hold_s and o.holds and o.full_holds < o.holds:
+        text += f". Next time: {hold_advice(p)}"
     if o.status == "pain_stop":
         text += "; stopped for pain"
     return text + "."
+
+
+def hold_advice(p: SetPlan) -> str:
+    where = " at the top" if p.counts == "reps" else ""
+    return f"hold each {'rep' if p.counts == 'reps' else 'extension'} {fmt_range(p.hold_s)}{where}"
 
 
 @dataclass
@@ -274,14 +292,16 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
     lines = []
     outcomes = [o for o in outcomes if o.status != "repeated"]
     done_sets = [o for o in outcomes if o.status in DONE_STATUSES]
+    stopped = [o for o in outcomes if o.status == "stopped"]
     lines.append(f"{routine.routine.title}: {len(done_sets)} of {len(outcomes)} sets done"
+                 + (f", {len(stopped)} stopped early" if stopped else "")
                  + (" (stopped for pain)." if pain_stop else "."))
     by_exercise: dict[str, list[SetOutcome]] = {}
     for o in outcomes:
         by_exercise.setdefault(o.plan.exercise, []).append(o)
     for sets in by_exercise.values():
         p = sets[0].plan
-        done = [o for o in sets if o.status in DONE_STATUSES]
+        done = [o for o in sets if o.status in COUNTED_STATUSES]
         planned = sum(o.plan.target or 0 for o in sets)
         if not done:
             lines.append(f"{p.title}: not done.")
@@ -289,20 +309,21 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
         if p.counts == "reps":
             reps = sum(o.reps for o in done)
             good = sum(o.good_reps for o in done)
-            text = f"{p.title}: {reps} of {planned} reps in {plural(len(done), 'set')}, {good} with good form"
+            of = f" of {planned}" if planned else ""
+            text = f"{p.title}: {reps}{of} reps in {plural(len(done), 'set')}, {good} with good form"
             if reps:
                 text += f" ({good / reps:.0%})"
             if p.hold_s and any(o.holds for o in done):
-                text += f"; {sum(o.full_holds for o in done)} held {fmt_range(p.hold_s)} at the top"
+                text += f"; {sum(o.full_holds for o in done)} of {reps} held {fmt_range(p.hold_s)} at the top"
         else:
             holds = sum(o.done for o in done)
-            text = (f"{p.title}: {holds} of {planned} holds{' per side' if p.per_side else ''} "
+            text = (f"{p.title}: {holds}{f' of {planned}' if planned else ''} holds{' per side' if p.per_side else ''} "
                     f"in {plural(len(done), 'set')}")
             times = [t for o in done for t in o.hold_times]
             if times:
-                text += f"; held {min(times):.0f}-{max(times):.0f} s"
+                text += f"; held {fmt_range((round(min(times)), round(max(times))))}"
                 if p.hold_s:
-                    text += f" (target {fmt_range(p.hold_s)})"
+                    text += f" (target {fmt_range(p.hold_s)}, {sum(o.full_holds for o in done)} of {len(times)} reached)"
         depths = [(o.depth_share, o.reps) for o in done if o.depth_share is not None]
         if depths:
             share = sum(s * n for s, n in depths) / max(1, sum(n for _, n in depths))
@@ -317,6 +338,9 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
             faults.update(o.faults)
             labels |= o.fault_labels
             cues |= o.fault_cues
+        short_holds = p.hold_s and any(o.full_holds < o.holds for o in done)
+        if short_holds:
+            text += f". Next time: {hold_advice(p)}"
         if faults:
             code, n = faults.most_common(1)[0]
             text += f". Most frequent fault: {labels[code].lower()} ({plural(n, 'time')})"
@@ -325,7 +349,7 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
             others = [f"{labels[c].lower()} ({plural(k, 'time')})" for c, k in faults.most_common()[1:]]
             if others:
                 text += f". Also: {', '.join(others)}"
-        else:
+        elif not short_holds:
             text += ". No faults seen"
         lines.append(text + ".")
     if pain_stop:

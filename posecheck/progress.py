@@ -9,11 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .guided import cue_text
+from .guided import COUNTED_STATUSES, DONE_STATUSES, cue_text
 from .routines import counts_holds
 from .spec import ExerciseSpec
 
-DONE = ("done", "pain_stop")
+DONE = COUNTED_STATUSES  # sets whose reps and holds count (done, stopped early, stopped for pain)
 
 
 @dataclass
@@ -21,8 +21,9 @@ class Period:
     start: date
     label: str  # "Mon 16 Nov" or "week of 16 Nov"
     sets: int = 0
-    done: int = 0
-    target: int = 0
+    done: int = 0  # toward targets, in sets that had one
+    target: int = 0  # every planned set's target, done or not (as the session summary counts it)
+    free: int = 0  # in free sets (the live coach, no target)
     reps: int = 0
     good_reps: int = 0
     hold_times: list[float] = field(default_factory=list)
@@ -66,6 +67,10 @@ class ExerciseTrend:
         return sum(p.done for p in self.periods)
 
     @property
+    def free(self) -> int:
+        return sum(p.free for p in self.periods)
+
+    @property
     def target(self) -> int:
         return sum(p.target for p in self.periods)
 
@@ -77,8 +82,12 @@ class ExerciseTrend:
     def sentences(self) -> list[str]:
         unit = "reps" if self.counts_reps else "holds"
         good = self.good_share if self.counts_reps else None
-        out = [f"{self.done} of {self.target} {unit} done"
-               + (f", {good:.0%} of reps with good form" if good is not None else "") + "."]
+        parts = []
+        if self.target:
+            parts.append(f"{self.done} of {self.target} {unit} done in guided sets")
+        if self.free or not self.target:
+            parts.append(f"{self.free} {unit} in free sets")
+        out = ["; ".join(parts) + (f", {good:.0%} of reps with good form" if good is not None else "") + "."]
         shares = [s for p in self.periods for s in p.depth_shares]
         if shares:
             first, last = self.periods_with_depth[0].depth_share, self.periods_with_depth[-1].depth_share
@@ -88,8 +97,9 @@ class ExerciseTrend:
         holds = [t for p in self.periods for t in p.hold_times]
         if holds and self.hold_target:
             held = sum(1 for t in holds if t >= self.hold_target[0])
-            out.append(f"Holds: {held} of {len(holds)} reached {self.hold_target[0]:g} s "
-                       f"(target {self.hold_target[0]:g}-{self.hold_target[1]:g} s), longest {max(holds):.0f} s.")
+            what = "reps held" if self.counts_reps else "holds reached"
+            out.append(f"Holds: {held} of {len(holds)} {what} {self.hold_target[0]:g} s "
+                       f"(target {self.hold_target[0]:g}-{self.hold_target[1]:g} s), longest {max(holds):.1f} s.")
         if self.faults:
             top = self.faults[0]
             out.append(f"Most frequent fault: {top.label.lower()} ({top.count}x)"
@@ -134,13 +144,18 @@ def exercise_trends(sets: list[dict], specs: dict[str, ExerciseSpec], *, weekly:
         hold_target = depth_target = depth_calibrated = None
         counts_reps = not (spec and counts_holds(spec))
         for s in rows:
-            if s["status"] not in DONE:
+            if s["status"] == "repeated":  # done again: the later set counts
                 continue
             start = period_start(datetime.fromtimestamp(s["ts"]).date(), weekly)
             p = periods.setdefault(start, Period(start, period_label(start, weekly)))
-            p.sets += 1
-            p.done += s["done"]
             p.target += s["target"] or 0
+            if s["status"] not in DONE:
+                continue
+            p.sets += 1
+            if s["target"]:
+                p.done += s["done"]
+            else:
+                p.free += s["done"]
             p.reps += s["reps"]
             p.good_reps += s["good_reps"]
             p.hold_times += s["hold_times"]
@@ -183,7 +198,7 @@ def adherence(sessions: list[dict], sets: list[dict]) -> Adherence:
     in_sessions = [s for s in sets if s["session_id"] is not None]
     return Adherence(
         sessions=len(sessions), completed=sum(1 for s in sessions if s["status"] == "completed"),
-        sets_done=sum(1 for s in in_sessions if s["status"] in DONE),
+        sets_done=sum(1 for s in in_sessions if s["status"] in DONE_STATUSES),
         sets_planned=sum(s["planned_sets"] for s in sessions),
         pain_stops=sum(1 for s in sessions if s["status"] == "pain_stop"),
         days_active=len({datetime.fromtimestamp(s["started_ts"]).date() for s in sessions}))

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import PosecheckError, SourceError
+from ..verdicts import rep_verdict
 from .common import (
     STDERR_IS_TTY,
     ExerciseOpt,
@@ -158,10 +159,7 @@ def format_report(report: dict, label=lambda code: code) -> str:
     else:
         lines.append(f"reps: {report['summary']['rep_count']}")
         for rep in report["reps"]:
-            verdict = ", ".join(map(label, rep["faults"])) or ("good" if rep.get("judged", True) else "form not judged")
-            if rep.get("judged", True) and rep.get("not_judged"):
-                verdict = (", ".join(map(label, rep["faults"])) or "no fault seen") + \
-                    f" ({', '.join(label(c).lower() for c in rep['not_judged'])}: not judged)"
+            verdict = rep_verdict(rep, label)
             side = f" [{rep['side']}]" if rep["side"] else ""
             lines.append(f"  rep {rep['index']}{side}: {rep['start_s']:.1f}-{rep['end_s']:.1f} s, "
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")

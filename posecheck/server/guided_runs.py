@@ -125,6 +125,11 @@ class GuidedRuns:
         if run.keep and run.session_row is not None:
             log = self._log()
             with log.history:
+                # Sets never reached are stored too: /progress and the handout count the
+                # plan's targets from the same rows the session summary counted.
+                for outcome in outcomes:
+                    if outcome.status == "not_reached":
+                        log.add_set(run.user, outcome, session_id=run.session_row)
                 log.finish_session(run.session_row, summary)
         return summary
 

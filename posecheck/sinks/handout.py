@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import atomic_write
-from ..progress import DONE, Adherence, ExerciseTrend, adherence, exercise_trends
+from ..guided import DONE_STATUSES
+from ..progress import Adherence, ExerciseTrend, adherence, exercise_trends
 from ..spec import all_specs
 from .history import History
 from .progress_plots import trend_svg
@@ -46,7 +47,7 @@ def load_progress(history: History, user: str, since: datetime, until: datetime 
     sessions = log.sessions(user, since.timestamp(), end_ts)
     rows = []
     for s in sessions:
-        done = sum(1 for x in sets if x["session_id"] == s["id"] and x["status"] in DONE)
+        done = sum(1 for x in sets if x["session_id"] == s["id"] and x["status"] in DONE_STATUSES)
         rows.append(SessionRow(f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y %H:%M}", s["title"], done,
                                s["planned_sets"], s["status"], STATUS_WORDS.get(s["status"], s["status"]),
                                s["summary"]))

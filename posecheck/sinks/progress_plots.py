@@ -10,6 +10,7 @@ from ..progress import ExerciseTrend
 
 TARGET = "#c9d3df"
 DONE = "#2f6fb0"
+FREE = "#7fb2e0"
 GOOD = "#2e9d5b"
 DEPTH = "#c26a1b"
 
@@ -47,7 +48,10 @@ def draw_trend(fig, trend: ExerciseTrend, rect: tuple[float, float, float, float
     ax = fig.add_subplot(grid[0, 0])
     unit = "reps" if trend.counts_reps else "holds"
     ax.bar(x, [p.target for p in periods], color=TARGET, label="target", width=0.7)
-    ax.bar(x, [p.done for p in periods], color=DONE, label="done", width=0.45)
+    ax.bar(x, [p.done for p in periods], color=DONE, label="done in guided sets", width=0.45)
+    if any(p.free for p in periods):  # free sets have no target: stacked on top, in their own colour
+        ax.bar(x, [p.free for p in periods], bottom=[p.done for p in periods], color=FREE, label="free sets",
+               width=0.45)
     if trend.counts_reps:
         share_ax = ax.twinx()
         share_ax.plot(x, [100 * p.good_share if p.good_share is not None else float("nan") for p in periods],

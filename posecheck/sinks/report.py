@@ -15,6 +15,7 @@ from ..checker import FrameResult
 from ..files import atomic_write
 from ..landmarks import Landmark
 from ..spec import ExerciseSpec, for_view
+from ..verdicts import is_good, rep_verdict
 
 
 class FramesCsv:
@@ -153,10 +154,10 @@ def write_report_html(path: Path, spec: ExerciseSpec, report: dict, results: lis
         return ", ".join(spec.fault_label(c) for c in codes)
 
     rows = "".join(
-        f"<tr class='{'bad' if r['faults'] else ('good' if r.get('judged', True) else '')}'><td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
+        f"<tr class='{'bad' if r['faults'] or r.get('hold_short') else ('good' if is_good(r) else '')}'>"
+        f"<td>{r['index']}</td><td>{r['start_s']:.1f}</td>"
         f"<td>{r['end_s']:.1f}</td><td>{r['bottom_s']:.1f}</td><td>{e(r['side'] or '')}</td>"
-        f"<td>{e(words(r['faults']) or ('form not judged' if not r.get('judged', True) else ('no fault seen' if r.get('not_judged') else 'good')))}"
-        f"{e(' (' + words(r['not_judged']).lower() + ': not judged)') if r.get('not_judged') else ''}</td></tr>"
+        f"<td>{e(rep_verdict(r, spec.fault_label))}</td></tr>"
         for r in report["reps"])
     holds = "".join(f"<tr><td>{h['start_s']:.1f}-{h['end_s']:.1f} s</td><td>{e(h['side'] or '')}</td>"
                     f"<td>{h['duration_s']:.1f} s</td><td>{h['good_s']:.1f} s</td>"
