@@ -66,6 +66,14 @@ class SetPlan:
         return {**asdict(self), "description": self.describe()}
 
 
+def holds_toward_target(holds_by_side: dict[str, int], per_side: bool) -> int:
+    """Holds counted toward a target: all of them, or per side the fewest of either side
+    (the live counter and the set summary both use this)."""
+    if per_side:
+        return min(holds_by_side.values()) if len(holds_by_side) >= 2 else 0
+    return sum(holds_by_side.values())
+
+
 def fmt_range(r: tuple[float, float]) -> str:
     low, high = (f"{v:g}" for v in r)
     return f"{low} s" if low == high else f"{low}-{high} s"
@@ -168,9 +176,7 @@ class SetOutcome:
         """Toward the target: reps, or holds (the fewest on either side, per side)."""
         if self.plan.counts == "reps":
             return self.reps
-        if self.plan.per_side:
-            return min(self.holds_by_side.values()) if len(self.holds_by_side) >= 2 else 0
-        return self.holds
+        return holds_toward_target(self.holds_by_side, self.plan.per_side)
 
     def to_dict(self) -> dict:
         return {**{k: v for k, v in asdict(self).items() if k != "plan"}, "plan": self.plan.to_dict(),

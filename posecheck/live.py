@@ -6,11 +6,13 @@ Shared by the web app (browser camera and server source) and `posecheck live`.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from .analysis import build_report, calibration_values
 from .checker import Checker, FrameResult
 from .estimator import PoseEstimator, create_estimator
+from .guided import holds_toward_target
 from .profiles import Profile
 from .sinks.overlay import highlighted_landmarks
 from .smoothing import OneEuroSmoother
@@ -25,6 +27,7 @@ class LiveUpdate:
     highlight: list[int]
     hold: dict | None
     process_ms: float
+    holds_done: int = 0  # toward a hold target, as the set's outcome counts them (guided.holds_toward_target)
 
 
 class LiveSession:
@@ -32,11 +35,12 @@ class LiveSession:
                  estimator: PoseEstimator | None = None) -> None:
         self.spec = spec
         self.profile = profile
-        self.mode = mode  # "check" or "calibrate"
+        self.mode = mode  # "check", "calibrate" or "preview" (framing before a set: nothing kept)
         self.model = model
         # Calibration judges against defaults only, like `posecheck calibrate`.
         self.checker = Checker(spec, Profile(user=profile.user) if mode == "calibrate" else profile)
         self.smoother = OneEuroSmoother()
+        self._holds_seen = (0, 0)  # (holds, holds toward the target): recounted only when one ends
         self.estimator = estimator or create_estimator(model=model)
         self._owns_estimator = estimator is None
         self.results: list[FrameResult] = []
@@ -50,7 +54,16 @@ class LiveSession:
         self.results.append(result)
         hold = self.checker.hold_progress(result.t_s)
         return LiveUpdate(pf, result, highlighted_landmarks(result.active_faults), hold,
-                          (time.perf_counter() - start) * 1000.0)
+                          (time.perf_counter() - start) * 1000.0, self._holds_done())
+
+    def _holds_done(self) -> int:
+        holds = self.checker.holds
+        if len(holds) == self._holds_seen[0]:
+            return self._holds_seen[1]
+        per_side = bool(self.spec.hold and self.spec.hold.per_side)
+        done = holds_toward_target(Counter(h.side or "either side" for h in holds), per_side)
+        self._holds_seen = (len(holds), done)
+        return done
 
     def finish(self) -> dict:
         """The end-of-set summary (the analyze report schema) and, in calibration mode,

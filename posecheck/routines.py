@@ -44,8 +44,12 @@ DEFAULT_SAFETY = (
     "Stop at once if you feel sharp or shooting pain down a leg, and seek care.",
     "Get urgent help for numbness around the bottom or genitals, new trouble passing urine or "
     "controlling your bowels, or weakness in your legs.",
-    "Mild discomfort that settles within a day is normal; pain that builds up during the session is not: "
-    "stop and tell your physiotherapist.",
+    "Pain that has kept getting worse since your last session: stop and tell your physiotherapist first.",
+)
+# Shown apart from the red flags: reassurance is not a symptom a person must deny.
+DEFAULT_ADVICE = (
+    "Mild discomfort that settles within a day is normal. Pain that builds up during the session is not: "
+    "stop with the red button and tell your physiotherapist.",
 )
 
 
@@ -59,6 +63,8 @@ class RoutineInfo(_Model):
     summary: str = ""
     safety: list[str] = Field(default_factory=lambda: list(DEFAULT_SAFETY),
                               description="Red-flag advice shown before the session starts.")
+    advice: list[str] = Field(default_factory=lambda: list(DEFAULT_ADVICE),
+                              description="Reassurance and how to stop, shown apart from the red flags.")
 
 
 class RoutineStep(_Model):

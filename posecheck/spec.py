@@ -53,6 +53,7 @@ class ExerciseInfo(_Model):
     position: Literal["standing", "sitting", "lying", "all_fours"]
     min_visibility: float = Field(0.5, ge=0, le=1)
     mode: Literal["reps", "posture"] = "reps"
+    calibration_help: str = Field("", description="What to do while calibrating, shown before it starts.")
 
 
 class MovementCondition(_Model):
@@ -212,9 +213,14 @@ class ExerciseSpec(_Model):
     hold: HoldSpec | None = None
     faults: list[FaultSpec] = Field(default_factory=list)
     calibration: dict[str, str] = Field(default_factory=dict)
+    calibration_words: dict[str, str] = Field(
+        default_factory=dict, description="A calibrated value in words ({value} formats it), keyed as [calibration].")
 
     @model_validator(mode="after")
     def _check(self) -> ExerciseSpec:
+        unknown = set(self.calibration_words) - set(self.calibration)
+        if unknown:
+            raise ValueError(f"calibration_words names keys not in [calibration]: {', '.join(sorted(unknown))}")
         names = [self.reps.metric] if self.reps else []
         if self.hold:
             names.append(self.hold.metric)
@@ -234,6 +240,11 @@ class ExerciseSpec(_Model):
     @property
     def name(self) -> str:
         return self.exercise.name
+
+    def calibration_sentences(self, values: dict[str, float]) -> list[str]:
+        """What a calibration set, in words: 'Your depth target: thighs 78° from vertical...'."""
+        said = [self.calibration_words[k].format(value=v) for k, v in values.items() if k in self.calibration_words]
+        return said or ["Your own baseline is saved and used from now on."] if values else said
 
     @property
     def count_views(self) -> list[str]:

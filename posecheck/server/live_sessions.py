@@ -40,7 +40,7 @@ def frame_message(seq: int, update: LiveUpdate, dropped: int = 0) -> FrameMessag
                         position=r.position, phase=r.phase, judged=r.judged, rep_count=r.rep_count,
                         active_faults=list(r.active_faults), highlight=update.highlight, hold=update.hold,
                         posture_state=r.posture_state, events=[EventOut(**e.to_dict()) for e in r.events],
-                        process_ms=round(update.process_ms, 2), dropped=dropped)
+                        process_ms=round(update.process_ms, 2), dropped=dropped, hold_count=update.holds_done)
 
 
 async def send_message(ws: WebSocket, message) -> None:
@@ -146,24 +146,29 @@ async def finish_session(ws: WebSocket, session: LiveSession, session_id: str, s
         await send_error(ws, "calibration_failed", str(exc))
         session.checker.finish()
         report = None
+    calibration_words: list[str] = []
+    if report is not None and start.mode == "preview":  # framing only: nothing is kept
+        return
     if report is not None:
         if start.mode == "calibrate":
             profile = load_profile(start.user)
             profile.update(start.exercise, report["calibration"])
             save_profile(profile)
             saved = True
+            calibration_words = session.spec.calibration_sentences(report["calibration"])
         else:
             try:
                 done = await to_thread.run_sync(record_set, ws, session, start, report, pain)
             except PosecheckError as exc:  # the run ended or the history cannot be written
                 await send_error(ws, "not_recorded", str(exc))
             else:
-                as_dict = done.to_dict()
-                words, outcome = as_dict["words"], as_dict if start.guided else None
+                outcome = done.to_dict()  # the one record of the set's counts, for every screen
+                words = outcome["words"]
                 labels = {code: session.spec.fault_label(code) for code in session.spec.fault_codes()}
         store.add(session_id, report)
         await send_message(ws, SummaryMessage(session_id=session_id, report=report, calibration_saved=saved,
-                                              words=words, fault_labels=labels, outcome=outcome))
+                                              words=words, fault_labels=labels, outcome=outcome,
+                                              calibration_words=calibration_words))
 
 
 def record_set(ws: WebSocket, session: LiveSession, start: StartMessage, report: dict, pain: bool):

@@ -34,6 +34,12 @@ class ExerciseSummary(_Wire):
     mode: str
     hold_target_s: tuple[float, float] | None = None
     calibratable: bool
+    calibration_help: str = ""
+    view_cue: str = Field("", description="What to say when the person is not seen from one of `views`.")
+    framing: list[dict[str, Any]] = Field(default_factory=list,
+                                          description="Body parts that must be in the picture: name, landmarks.")
+    counts: Literal["reps", "holds"] = Field("reps", description="What a set counts toward its target.")
+    per_side: bool = False
 
 
 class FaultInfo(_Wire):
@@ -82,7 +88,8 @@ class StartMessage(_Wire):
     type: Literal["start"]
     exercise: str = Field(max_length=64, description="One of GET /api/exercises' names.")
     user: str = Field("default", max_length=64)
-    mode: Literal["check", "calibrate"] = "check"
+    mode: Literal["check", "calibrate", "preview"] = Field(
+        "check", description="preview: framing before a set; nothing is counted, kept or stored.")
     guided: GuidedRef | None = Field(None, description="This set is a set of a guided session.")
 
 
@@ -125,6 +132,7 @@ class FrameMessage(_Wire):
     events: list[EventOut]
     process_ms: float
     dropped: int = Field(0, description="Frames dropped so far because newer ones arrived while the model was busy.")
+    hold_count: int = Field(0, description="Holds toward the set's target (per side: the fewest of either side).")
 
 
 class DroppedMessage(_Wire):
@@ -142,7 +150,8 @@ class SummaryMessage(_Wire):
     calibration_saved: bool = False
     words: str | None = Field(None, description="The set in words, against its target (check mode).")
     fault_labels: dict[str, str] = Field(default_factory=dict, description="Fault code -> what a person reads.")
-    outcome: dict[str, Any] | None = Field(None, description="The set's outcome (guided sets).")
+    outcome: dict[str, Any] | None = Field(None, description="The set's outcome: the counts every screen shows.")
+    calibration_words: list[str] = Field(default_factory=list, description="The calibration in words.")
 
 
 class RoutineOut(_Wire):
@@ -150,6 +159,7 @@ class RoutineOut(_Wire):
     title: str
     summary: str
     safety: list[str]
+    advice: list[str] = Field(default_factory=list, description="Reassurance, shown apart from the red flags.")
     sets: list[dict[str, Any]]
 
 

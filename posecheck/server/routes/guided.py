@@ -28,7 +28,7 @@ def routine_out(name: str) -> dict:
     routine = get_routine(name)
     plans = plan_sets(routine, {s.exercise: get_spec(s.exercise) for s in routine.steps})
     return {"name": routine.name, "title": routine.routine.title, "summary": routine.routine.summary,
-            "safety": routine.routine.safety, "sets": [p.to_dict() for p in plans]}
+            "safety": routine.routine.safety, "advice": routine.routine.advice, "sets": [p.to_dict() for p in plans]}
 
 
 @router.get("/api/routines", response_model=list[RoutineOut])

@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { ws: null, stream: null, exercises: {}, running: false, t0: 0, report: null,
-  config: null };
+  config: null, preparing: false, holdMemo: {} };
 
 function speak(text) {
   LiveCamera.speak($("speak").checked, text);
@@ -47,12 +47,16 @@ async function showExercise() {
   const ex = state.exercises[$("exercise").value];
   $("summary-text").textContent = ex.summary;
   $("camera-text").textContent = ex.camera;
+  $("count-label").textContent = ex.counts === "holds" ? `Holds${ex.per_side ? " (fewest side)" : ""}` : "Reps";
   $("hold-box").hidden = !ex.hold_target_s;
+  $("hold").textContent = LiveCamera.holdText(null, ex.hold_target_s).text;
   $("calibrate").hidden = !ex.calibratable;
+  $("calibration-help").textContent = ex.calibration_help;
   const profile = await (await fetch(`/api/profiles/${encodeURIComponent($("user").value)}`)).json();
   const when = profile.calibrated_at ? profile.calibrated_at[ex.name] : null;
   $("calibration-text").textContent = !ex.calibratable ? "" : when
-    ? `Calibrated ${when}.` : "Not calibrated yet: default targets are used. Calibrate for targets that fit you.";
+    ? `Calibrated on ${LiveCamera.localTime(when)}: your own targets are used.`
+    : "Not calibrated yet: default targets are used. Calibrate for targets that fit you.";
 }
 
 function drawOverlay(msg) {
@@ -60,16 +64,24 @@ function drawOverlay(msg) {
   LiveCamera.drawSkeleton($("overlay"), media, msg, !state.serverMode);
 }
 
-function onFrameMessage(msg) {
+function showFrame(msg) {
   drawOverlay(msg);
-  $("reps").textContent = msg.rep_count;
   const ex = state.exercises[$("exercise").value];
+  $("status").textContent = LiveCamera.statusText(msg, ex);
+  $("debug").textContent = LiveCamera.debugText(msg);
+}
+
+function onFrameMessage(msg) {
+  showFrame(msg);
+  const ex = state.exercises[$("exercise").value];
+  $("reps").textContent = ex.counts === "holds" ? msg.hold_count : msg.rep_count;
   if (ex.hold_target_s) {
-    $("hold").textContent = msg.hold
-      ? `${msg.hold.good_s.toFixed(1)} s / ${ex.hold_target_s[0]}-${ex.hold_target_s[1]} s` : "-";
+    const shown = LiveCamera.holdText(msg.hold, ex.hold_target_s);
+    $("hold").textContent = shown.text;
+    $("hold-bar").style.width = `${Math.round(100 * shown.share)}%`;
+    const prompt = LiveCamera.holdPrompt(msg.hold, ex.hold_target_s, state.holdMemo);
+    if (prompt) { setCue(prompt, msg.hold.good_s >= ex.hold_target_s[0] ? "good" : ""); speak(prompt); }
   }
-  $("status").textContent = `view: ${msg.view} | position: ${msg.position}` +
-    (msg.posture_state ? ` | ${msg.posture_state}` : "") + ` | ${msg.process_ms.toFixed(0)} ms`;
   LiveCamera.updateBanner($("view-banner"), msg);
   for (const ev of msg.events) {
     if (ev.kind === "view") {
@@ -85,9 +97,9 @@ function onFrameMessage(msg) {
       li.className = ev.code === "good_rep" ? "good" : (ev.code === "rep_counted" ? "" : "fault");
       $("rep-list").appendChild(li);
       if (ev.code === "good_rep") { setCue(ev.message, "good"); speak("Good"); }
-    } else if (ev.kind === "hold") {
-      setCue(ev.message, ev.code === "hold_target_reached" || ev.code === "hold_within" ? "good" : "");
-      speak(ev.message);
+      if (ev.code === "rep_hold_short") { setCue(ev.message, "fault"); speak(ev.message.split(": ").pop()); }
+    } else if (ev.kind === "hold" && ev.code === "hold_short") {
+      setCue(ev.message, "fault");
     }
   }
 }
@@ -96,25 +108,19 @@ function showSummary(msg) {
   state.report = msg.report;
   const r = msg.report;
   const lines = [];
-  if (msg.calibration_saved) lines.push(`<p>Calibration saved: ${Object.entries(r.calibration)
-    .map(([k, v]) => `${k} = ${v.toFixed(1)}`).join(", ")}</p>`);
-  const label = (code) => (msg.fault_labels && msg.fault_labels[code]) || code.replaceAll("_", " ");
-  lines.push(`<p>${escapeHtml(msg.words || `${r.summary.rep_count} reps, ${r.summary.hold_count} holds.`)} ` +
-    `(${r.duration_s.toFixed(0)} s)</p><ol>`);
-  for (const rep of r.reps) {
-    const unmeasured = rep.not_judged && rep.not_judged.length
-      ? ` (${rep.not_judged.map(label).join(", ").toLowerCase()}: not judged)` : "";
-    const verdict = rep.faults.length ? rep.faults.map(label).join(", ") + unmeasured
-      : (rep.judged === false ? "form not judged" : (unmeasured ? "no fault seen" + unmeasured : "good"));
-    lines.push(`<li>${escapeHtml((rep.side ? rep.side + ": " : "") + verdict)}</li>`);
+  // One record: the counter shows what the summary counts (a rep finished at Stop included).
+  if (msg.outcome) $("reps").textContent = msg.outcome.done;
+  $("set-summary-title").textContent = msg.calibration_saved ? "Calibration done" : "Set summary";
+  if (msg.calibration_saved) {
+    lines.push(...msg.calibration_words.map((w) => `<p class="good-text">${escapeHtml(w)}</p>`));
+  } else {
+    lines.push(`<p>${escapeHtml(msg.words || "Set finished.")} (${r.duration_s.toFixed(0)} s)</p>`);
+    lines.push("<ol>" + r.reps.map((rep) => `<li class="${rep.good ? "good" : (rep.faults.length || rep.hold_short ? "fault" : "")}">` +
+      `${escapeHtml((rep.side ? rep.side + ": " : "") + rep.verdict)}</li>`).join("") + "</ol>");
   }
-  lines.push("</ol>");
   if (r.not_judged && r.not_judged.length) {
     lines.push("<p>Not judged in this set:</p><ul>" + r.not_judged
       .map((n) => `<li>${escapeHtml(n.title)}: ${escapeHtml(n.reason)}</li>`).join("") + "</ul>");
-  }
-  for (const h of r.holds) {
-    lines.push(`<p>Hold${h.side ? " (" + h.side + ")" : ""}: ${h.duration_s.toFixed(1)} s, ${h.good_s.toFixed(1)} s good form</p>`);
   }
   $("set-summary-body").innerHTML = lines.join("");
   $("set-summary").hidden = false;
@@ -133,9 +139,13 @@ async function start(mode) {
   $("notes").innerHTML = "";
   $("notes").hidden = true;
   $("reps").textContent = "0";
+  $("camera-off").hidden = true;
+  $("calibration-panel").hidden = mode !== "calibrate";
+  state.holdMemo = {};
   state.serverMode = $("source").value === "server" && state.config.source;
   const exercise = $("exercise").value;
-  setCue(mode === "calibrate" ? "Calibrating: move as you normally would, with good form" : "Get ready", "");
+  const ex = state.exercises[exercise];
+  setCue("Get in position", "");
   if (!state.serverMode) {
     try {
       state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
@@ -146,6 +156,16 @@ async function start(mode) {
     $("video").hidden = false;
     $("server-frame").hidden = true;
     $("video").srcObject = state.stream;
+    state.preparing = true;
+    $("start").disabled = true;
+    $("calibrate").disabled = true;
+    $("stop").disabled = false;
+    const ready = await LiveCamera.prepare({ ex, user: $("user").value, video: $("video"), onMessage: showFrame,
+      say: speak, show: setCue, cancelled: () => !state.preparing });
+    state.preparing = false;
+    if (!ready) { stopLocal(); return; }
+    setCue(mode === "calibrate" ? "Calibrating: move as you normally would" : "Go", "");
+    speak(mode === "calibrate" ? "Calibrating" : "Go");
   } else {
     $("video").hidden = true;
     $("server-frame").hidden = false;
@@ -188,6 +208,11 @@ async function start(mode) {
 
 function stopLocal() {
   state.running = false;
+  state.preparing = false;
+  $("camera-off").hidden = false;
+  $("calibration-panel").hidden = true;
+  setCue($("set-summary").hidden ? "Stopped. Press Start for another set"
+    : "Set finished: the summary is below. Press Start for another set", "");
   $("overlay").getContext("2d").clearRect(0, 0, $("overlay").width, $("overlay").height);
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
@@ -211,6 +236,7 @@ $("start").addEventListener("click", () => start("check"));
 $("calibrate").addEventListener("click", () => start("calibrate"));
 $("stop").addEventListener("click", stop);
 $("speak").addEventListener("change", () => { if (!$("speak").checked) window.speechSynthesis.cancel(); });
+$("dev").addEventListener("change", () => { $("debug").hidden = !$("dev").checked; });
 $("keep").addEventListener("click", async () => {
   const res = await fetch(`/api/sessions/${$("keep").dataset.session}/keep`, { method: "POST" });
   $("keep").textContent = res.ok ? "Kept" : "Could not keep it";

@@ -68,7 +68,7 @@ const LiveCamera = (() => {
   // What the checker could not judge or count, and why (info events "not_judged" and
   // "not_counted"): kept on screen for the rest of the set, each sentence once.
   function showNote(list, ev) {
-    if (!list || (ev.code !== "not_judged" && ev.code !== "not_counted")) return false;
+    if (!list || !["not_judged", "not_counted", "second_person"].includes(ev.code)) return false;
     if ([...list.children].some((li) => li.textContent === ev.message)) return false;
     const li = document.createElement("li");
     li.textContent = ev.message;
@@ -91,5 +91,118 @@ const LiveCamera = (() => {
     }
   }
 
-  return { speak, drawSkeleton, sendFrame, showNote, updateBanner };
+  // --- words for people --------------------------------------------------------------------
+
+  const VIEW_WORDS = { side: "Side view", front: "Front view", back: "Back view", oblique: "Three-quarter view" };
+
+  // "Side view: good" when the camera sees the exercise from an angle it judges, else what to change.
+  function statusText(msg, ex) {
+    if (!msg.landmarks) return "Nobody in view: step into the picture";
+    const seen = VIEW_WORDS[msg.view];
+    if (!seen) return "Finding you...";
+    if (ex && ex.views && !ex.views.includes(msg.view)) return `${seen}: ${ex.view_cue}`;
+    return `${seen}: good`;
+  }
+
+  // The raw line, for developers only (behind the "Developer details" switch).
+  function debugText(msg) {
+    return `view=${msg.view} position=${msg.position} phase=${msg.phase} judged=${msg.judged} ` +
+      `${msg.process_ms.toFixed(0)} ms/frame, dropped ${msg.dropped}`;
+  }
+
+  function inPicture(lm) {
+    return lm && lm[2] >= 0.5 && lm[0] >= 0 && lm[0] <= 1 && lm[1] >= 0 && lm[1] <= 1;
+  }
+
+  // What stops the set from being judged from this picture, in words (empty when framed).
+  function framingProblems(msg, ex) {
+    if (!msg.landmarks) return ["Step into the picture"];
+    const missing = ex.framing.filter((part) => !part.landmarks.some((i) => inPicture(msg.landmarks[i])))
+      .map((part) => part.name);
+    const out = [];
+    if (missing.length) {
+      out.push(`Your ${missing.join(", ")} ${missing.length === 1 && !missing[0].endsWith("s") ? "is" : "are"} ` +
+        "not in the picture: step back or tilt the camera");
+    }
+    if (ex.views && !ex.views.includes(msg.view) && VIEW_WORDS[msg.view]) out.push(ex.view_cue);
+    return out;
+  }
+
+  // Hold box text against the target: "2.1 s of 3-5 s", and how far the bar is filled (0-1).
+  function holdText(hold, target) {
+    if (!hold) return { text: target ? `0 s of ${target[0]}-${target[1]} s` : "-", share: 0 };
+    const held = hold.good_s;
+    if (!target) return { text: `${held.toFixed(1)} s`, share: 0 };
+    return { text: `${held.toFixed(1)} s of ${target[0]}-${target[1]} s`, share: Math.min(1, held / target[1]) };
+  }
+
+  // Spoken and shown prompts while holding: "Hold", "2 more seconds", "Good: lower when ready",
+  // "Lower now". `memo` keeps what was said in this hold.
+  function holdPrompt(hold, target, memo) {
+    if (!hold || !target) { memo.said = null; return null; }
+    const held = hold.good_s;
+    const say = (key, text) => (memo.said === key ? null : ((memo.said = key), text));
+    if (held >= target[1]) return say("high", "Lower now");
+    if (held >= target[0]) return say("low", "Good: lower when ready");
+    const left = Math.ceil(target[0] - held);
+    if (left <= 2) return say(`left${left}`, `${left} more second${left === 1 ? "" : "s"}`);
+    return say("start", "Hold");
+  }
+
+  // Local time in the person's own locale ("1 Dec 2026, 14:05"), from an ISO time or epoch seconds.
+  function localTime(value) {
+    const d = typeof value === "number" ? new Date(value * 1000) : new Date(value);
+    return Number.isNaN(d.getTime()) ? "" : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  // Framing, then 3-2-1. A preview session (nothing counted or kept) shows the person what to
+  // change until every part the exercise needs has been in the picture, from a judged angle,
+  // for a second; then counts down. Resolves true when the set may start, false if cancelled.
+  function prepare({ ex, user, video, onMessage, say, show, cancelled }) {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
+      ws.binaryType = "arraybuffer";
+      const capture = document.createElement("canvas");
+      let t0 = 0, goodSince = null, done = false, lastProblem = "";
+      const running = () => !done && !cancelled();
+      const finish = (ok) => { if (done) return; done = true; try { ws.close(); } catch (e) { /* closed */ } resolve(ok); };
+      ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: ex.name, user, mode: "preview" }));
+      ws.onclose = () => finish(false);
+      ws.onmessage = async (event) => {
+        const msg = JSON.parse(event.data);
+        if (cancelled()) { finish(false); return; }
+        if (msg.type === "ready") { t0 = performance.now(); sendFrame(ws, video, capture, t0, running); return; }
+        if (msg.type === "dropped") { sendFrame(ws, video, capture, t0, running); return; }
+        if (msg.type === "error") { show(msg.message, "fault"); finish(false); return; }
+        if (msg.type !== "frame") return;
+        onMessage(msg);
+        const problems = framingProblems(msg, ex);
+        if (problems.length) {
+          goodSince = null;
+          show(problems.join(". "), "fault");
+          if (problems[0] !== lastProblem) say(problems[0]);
+          lastProblem = problems[0];
+        } else {
+          if (goodSince === null) goodSince = performance.now();
+          show("In position: hold still", "good");
+          if (performance.now() - goodSince >= 1000) {
+            done = true;
+            try { ws.close(); } catch (e) { /* closed */ }
+            for (const n of [3, 2, 1]) {
+              if (cancelled()) { resolve(false); return; }
+              show(String(n), "count");
+              say(String(n));
+              await new Promise((r) => setTimeout(r, 1000));
+            }
+            resolve(!cancelled());
+            return;
+          }
+        }
+        sendFrame(ws, video, capture, t0, running);
+      };
+    });
+  }
+
+  return { speak, drawSkeleton, sendFrame, showNote, updateBanner, statusText, debugText, framingProblems,
+    holdText, holdPrompt, localTime, prepare };
 })();

@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { routines: {}, exercises: {}, run: null, index: 0, ws: null, stream: null, running: false,
-  t0: 0, stopReason: null, restTimer: null, ended: false };
+  t0: 0, stopReason: null, restTimer: null, ended: false, preparing: false, holdMemo: {} };
 
 function speak(text) {
   LiveCamera.speak($("speak").checked, text);
@@ -48,6 +48,7 @@ function showRoutine() {
   if (!r) return;
   $("routine-summary").textContent = r.summary;
   $("red-flags").replaceChildren(...r.safety.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+  $("advice").replaceChildren(...(r.advice || []).map((line) => Object.assign(document.createElement("li"), { textContent: line })));
   $("plan").replaceChildren(...r.sets.map((s) => Object.assign(document.createElement("li"), { textContent: s.description })));
 }
 
@@ -73,14 +74,17 @@ function showSet(index) {
   $("set-note").textContent = p.note || "";
   $("camera-text").textContent = ex ? ex.camera : "";
   $("reps").textContent = "0";
-  $("reps-target").textContent = p.reps ? ` / ${p.reps}` : "";
+  $("count-label").textContent = p.counts === "holds" ? `Holds${p.per_side ? " (fewest side)" : ""}` : "Reps";
+  $("reps-target").textContent = p.target ? ` of ${p.target}` : "";
   $("hold-box").hidden = !p.hold_s;
-  $("hold").textContent = "-";
+  $("hold").textContent = LiveCamera.holdText(null, p.hold_s).text;
+  $("hold-bar").style.width = "0%";
   $("status").textContent = "";
+  state.holdMemo = {};
   $("start-set").disabled = false;
   $("finish-set").disabled = true;
   $("skip-set").disabled = false;
-  setCue("Press Start set when you are in position", "");
+  setCue("Press Start set: the camera checks you are in view, then counts down", "");
   show("set");
   speak(`${p.title}. ${p.description}.`);
 }
@@ -89,12 +93,24 @@ function drawOverlay(msg) {
   LiveCamera.drawSkeleton($("overlay"), $("video"), msg);
 }
 
-function onFrame(msg) {
+function showFrame(msg) {
   drawOverlay(msg);
-  $("reps").textContent = msg.rep_count;
+  $("status").textContent = LiveCamera.statusText(msg, state.exercises[plan().exercise]);
+  $("debug").textContent = LiveCamera.debugText(msg);
+}
+
+function onFrame(msg) {
+  showFrame(msg);
   const p = plan();
-  if (p.hold_s) $("hold").textContent = msg.hold ? `${msg.hold.good_s.toFixed(1)} s` : "-";
-  $("status").textContent = `view: ${msg.view} | position: ${msg.position}`;
+  // Reps, or holds where the plan counts holds: the same number the set's summary gives.
+  $("reps").textContent = p.counts === "holds" ? msg.hold_count : msg.rep_count;
+  if (p.hold_s) {
+    const shown = LiveCamera.holdText(msg.hold, p.hold_s);
+    $("hold").textContent = shown.text;
+    $("hold-bar").style.width = `${Math.round(100 * shown.share)}%`;
+    const prompt = LiveCamera.holdPrompt(msg.hold, p.hold_s, state.holdMemo);
+    if (prompt) { setCue(prompt, msg.hold.good_s >= p.hold_s[0] ? "good" : ""); speak(prompt); }
+  }
   LiveCamera.updateBanner($("view-banner"), msg);
   for (const ev of msg.events) {
     if (ev.kind === "view") {
@@ -106,9 +122,12 @@ function onFrame(msg) {
       speak(ev.message);
     } else if (ev.kind === "rep" && ev.code === "good_rep") {
       setCue(ev.message, "good");
-    } else if (ev.kind === "hold") {
-      setCue(ev.message, ev.code === "hold_target_reached" || ev.code === "hold_within" ? "good" : "");
-      speak(ev.message);
+    } else if (ev.kind === "rep" && (ev.code === "rep_hold_short" || ev.code === "rep_with_faults")) {
+      setCue(ev.message, "fault");
+      if (ev.code === "rep_hold_short") speak(ev.message.split(": ").pop());
+    } else if (ev.kind === "hold" && ev.code === "hold_short") {
+      setCue(ev.message, "fault");
+      speak(ev.message.split("; ").pop());
     }
   }
 }
@@ -130,6 +149,20 @@ async function startSet() {
   const p = plan();
   $("notes").innerHTML = "";
   $("notes").hidden = true;
+  $("start-set").disabled = true;
+  $("skip-set").disabled = true;
+  $("finish-set").disabled = false;
+  state.preparing = true;
+  const ready = await LiveCamera.prepare({ ex: state.exercises[p.exercise], user: state.run.user, video: $("video"),
+    onMessage: showFrame, say: speak, show: setCue, cancelled: () => !state.preparing });
+  if (!state.preparing || !ready) {  // Finish, Stop: pain or a lost connection while framing
+    state.preparing = false;
+    $("start-set").disabled = false;
+    $("skip-set").disabled = false;
+    $("finish-set").disabled = true;
+    return;
+  }
+  state.preparing = false;
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/live`);
   ws.binaryType = "arraybuffer";
   state.ws = ws;
@@ -165,6 +198,7 @@ async function startSet() {
 
 function stopSet(reason) {
   state.stopReason = reason;
+  if (state.preparing) { state.preparing = false; return false; }
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
     state.running = false;
     state.ws.send(JSON.stringify({ type: "stop", reason }));
@@ -176,6 +210,7 @@ function stopSet(reason) {
 function setDone(msg) {
   if (state.ws) state.ws.close();
   $("overlay").getContext("2d").clearRect(0, 0, $("overlay").width, $("overlay").height);
+  if (msg.outcome) $("reps").textContent = msg.outcome.done;  // the record every screen reads
   const words = msg.words || "Set finished.";
   $("last-set").textContent = words;
   if (state.stopReason === "pain") { endSession(true); return; }
@@ -212,7 +247,9 @@ function endRest(index) {
 async function skipSet() {
   const outcome = await api(`/api/guided/${state.run.run_id}/sets/${state.index}/skip`);
   $("last-set").textContent = outcome.words;
-  afterSet();
+  // Nothing was done: no rest, straight on to the next set (or the summary).
+  if (state.index + 1 >= state.run.sets.length) { endSession(false); return; }
+  showSet(state.index + 1);
 }
 
 async function endSession(pain) {
@@ -255,4 +292,6 @@ $("end-rest").addEventListener("click", () => endRest(state.index + 1));
 $("repeat-set").addEventListener("click", () => endRest(state.index));
 $("pain").addEventListener("click", painStop);
 $("speak").addEventListener("change", () => { if (!$("speak").checked) window.speechSynthesis.cancel(); });
+$("dev").addEventListener("change", () => { $("debug").hidden = !$("dev").checked; });
+$("again").addEventListener("click", () => { location.href = `/session?routine=${encodeURIComponent(state.run.name)}`; });
 loadRoutines();
