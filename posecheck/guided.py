@@ -117,6 +117,11 @@ class Depth:
         return sum(self.reached) / len(self.reached) / self.target if self.reached and self.target else None
 
 
+def depth_words(share: float) -> str:
+    """What a depth share means: 100% is the target, more is deeper."""
+    return "target reached" if share >= 1.0 else "short of it"
+
+
 def target_words(target: float, unit: str) -> str:
     return f"{target:.0f} deg" if unit == "deg" else f"{target:.0%} of your leg length"
 
@@ -262,8 +267,8 @@ def set_words(o: SetOutcome) -> str:
         if p.hold_s and o.holds:
             text += f"; {o.full_holds} of {o.holds} held {fmt_range(p.hold_s)}"
     if o.depth_share is not None:
-        whose = "your calibrated depth" if o.depth_calibrated else "the default depth (not calibrated)"
-        text += f"; depth {o.depth_share:.0%} of {whose}"
+        whose = "your calibrated depth target" if o.depth_calibrated else "the default depth target (not calibrated)"
+        text += f"; depth {o.depth_share:.0%} of {whose}, {depth_words(o.depth_share)}"
     if o.faults:
         text += "; " + ", ".join(f"{o.fault_labels[c].lower()} ({plural(n, 'time')})"
                                  for c, n in Counter(o.faults).most_common())
@@ -336,8 +341,9 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
             calibrated = all(o.depth_calibrated for o in done if o.depth_share is not None)
             first = next(o for o in done if o.depth_share is not None)
             unit = target_words(first.depth_target, first.depth_unit)
-            text += (f"; depth {share:.0%} of your calibrated target ({unit})" if calibrated else
-                     f"; depth {share:.0%} of the default target ({unit}): calibrate to get your own")
+            text += (f"; depth {share:.0%} of your calibrated target ({unit}), {depth_words(share)}" if calibrated else
+                     f"; depth {share:.0%} of the default target ({unit}), {depth_words(share)}: calibrate to get "
+                     "your own")
         faults = Counter()
         labels, cues = {}, {}
         for o in done:

@@ -202,7 +202,8 @@ def why_not_judged(m: Measurement, view: str, *, needed_px: float | None = None)
         return (f"you are turned about {m.departure_deg:.0f} degrees from the view it needs; "
                 f"stand {turn} to the camera")
     if m.sigma_px <= 2.5 * FLOOR_PX or m.size_px < 40 * m.sigma_px:
-        need = f", about {needed_px:.0f} px needed" if needed_px and needed_px > m.size_px else ""
+        # An infinite need (the metric cannot clear its noise at any size) names no number.
+        need = f", about {needed_px:.0f} px needed" if needed_px and m.size_px < needed_px < float("inf") else ""
         fix = "film at a higher resolution" if m.fills_frame else "move the camera closer or film at a higher resolution"
         return f"your {parts} {verb} small in the picture (about {m.size_px:.0f} px{need}); {fix}"
     return (f"the tracking of your {parts} is unsteady (about {m.sigma_px:.0f} px of jitter); "

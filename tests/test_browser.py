@@ -5,6 +5,7 @@ Screenshots land in test-artifacts/ (not committed)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -80,13 +81,13 @@ def _browser(playwright, y4m: Path):
         "--disable-component-update", "--no-first-run"])
 
 
-def _run_page(server, y4m, exercise, until, timeout_s, shot):
+def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = _browser(p, y4m)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
         page.goto(f"{server}/?exercise={exercise}")
         page.wait_for_function("document.querySelectorAll('#exercise option').length === 4")
         page.click("#start")
@@ -98,11 +99,15 @@ def _run_page(server, y4m, exercise, until, timeout_s, shot):
                 break
             time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+        above_fold = all(page.locator(sel).bounding_box()["y"] + page.locator(sel).bounding_box()["height"]
+                         <= page.viewport_size["height"] for sel in ("#cue", "#reps"))
         page.click("#stop")
         page.wait_for_selector("#set-summary:not([hidden])", timeout=15000)
         summary = page.inner_text("#set-summary-body")
+        counter = page.inner_text("#reps")
         page.screenshot(path=str(ARTIFACTS / f"{shot}-summary.png"), full_page=True)
         browser.close()
+    _run_page.last = {"counter": counter, "above_fold": above_fold}
     return seen, summary
 
 
@@ -111,17 +116,22 @@ def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory):
     seen, summary = _run_page(server, y4m, "squat", lambda reps, _cue: reps == "2",
                               timeout_s=60, shot="barbell")
     assert seen[-1][0] == "2", seen[-5:]
-    assert "2 reps" in summary
+    # One count: the counter after Stop is the summary's (a rep finished at Stop included).
+    counted = re.search(r"Squat: (\d+) reps?", summary)
+    assert counted and counted.group(1) == _run_page.last["counter"], (summary, _run_page.last)
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\d{4}-\d{2}-\d{2}T", summary), summary
     # A finished set in the live coach goes into the local history as a free set (no target).
     import sqlite3
 
     with sqlite3.connect(SERVER_DATA["data"] / "posecheck" / "history.sqlite") as conn:
         rows = conn.execute("SELECT exercise, session_id, target, reps, status FROM exercise_sets").fetchall()
-    assert ("squat", None, None, 2, "done") in rows, rows
+    assert ("squat", None, None, int(counted.group(1)), "done") in rows, rows
 
 
 def test_forward_lean_cue_appears(server, tmp_path_factory):
     y4m = _fake_camera(tmp_path_factory, "squat_side_forward_lean.mp4")
     seen, _ = _run_page(server, y4m, "squat", lambda _reps, cue: "Chest up" in cue,
-                        timeout_s=30, shot="forward-lean")
+                        timeout_s=45, shot="forward-lean-phone", viewport={"width": 390, "height": 844})
     assert any("Chest up" in cue for _, cue in seen), seen[-5:]
+    assert any(cue in ("3", "2", "1") for _, cue in seen), "no countdown before the set"
+    assert _run_page.last["above_fold"], "the cue and the rep counter must be in the first screen of a phone"
