@@ -111,6 +111,7 @@ function showSummary(msg) {
   // One record: the counter shows what the summary counts (a rep finished at Stop included).
   if (msg.outcome) $("reps").textContent = msg.outcome.done;
   $("set-summary-title").textContent = msg.calibration_saved ? "Calibration done" : "Set summary";
+  $("keep").hidden = msg.calibration_saved;
   if (msg.calibration_saved) {
     lines.push(...msg.calibration_words.map((w) => `<p class="good-text">${escapeHtml(w)}</p>`));
   } else {
