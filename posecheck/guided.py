@@ -224,8 +224,10 @@ def cue_text(spec: ExerciseSpec, code: str) -> str:
     """A fault's cue as a person reads it, without the live numbers it is said with."""
     for fault in spec.faults:
         if fault.code == code:
-            text = fault.cue.split(":", 1)[0] if "{" in fault.cue else fault.cue
-            return text.strip().rstrip(".")
+            # The live numbers ("{value:.0f} deg", or "...: {value} deg") are cut off, whichever comes first.
+            text = fault.cue.split("{", 1)[0]
+            text = text.split(":", 1)[0] if ":" in text and "{" in fault.cue else text
+            return text.strip().rstrip("(").strip().rstrip(".")
     return ""
 
 

@@ -48,7 +48,7 @@ def load_progress(history: History, user: str, since: datetime, until: datetime 
     rows = []
     for s in sessions:
         done = sum(1 for x in sets if x["session_id"] == s["id"] and x["status"] in DONE_STATUSES)
-        rows.append(SessionRow(f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y %H:%M}", s["title"], done,
+        rows.append(SessionRow(f"{datetime.fromtimestamp(s['started_ts']):%a %d %b %Y, %H:%M}", s["title"], done,
                                s["planned_sets"], s["status"], STATUS_WORDS.get(s["status"], s["status"]),
                                s["summary"]))
     return Progress(period=f"since {since:%d %b %Y}" + (f" until {until:%d %b %Y}" if until else ""),
@@ -62,9 +62,13 @@ def render_progress(history: History, user: str, since: datetime, until: datetim
 
     data = load_progress(history, user, since, until)
     env = Environment(loader=PackageLoader("posecheck", "templates"), autoescape=select_autoescape(["html"]))
+    if page:  # the screen speaks to its user; "default" is the name of the user nobody named
+        title = "Your progress" if user == "default" else f"Progress for {user}"
+    else:
+        title = f"Exercise report for {user}"
     return env.get_template("progress.html").render(
-        title=("Progress" if page else "Exercise report") + f" for {user}", user=user, period=data.period,
-        since_iso=f"{since:%Y-%m-%d}", version=__version__, generated=f"{datetime.now():%d %b %Y %H:%M}",
+        title=title, user=user, named_user=user != "default", period=data.period,
+        since_iso=f"{since:%Y-%m-%d}", version=__version__, generated=f"{datetime.now():%a %d %b %Y, %H:%M}",
         adherence=data.adherence, trends=data.trends, plots={t.exercise: trend_svg(t) for t in data.trends},
         sessions=data.sessions, page=page)
 

@@ -67,6 +67,15 @@ async def finish_guided(run_id: str, body: GuidedFinish, request: Request) -> di
     return {"lines": data["lines"], "pain_stop": data["pain_stop"], "sets": data["sets"]}
 
 
+NO_HISTORY_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>posecheck progress</title>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/static/style.css"></head><body>
+<header><h1>posecheck</h1><nav class="links"><a href="/">Live coach</a><a href="/session">Guided session</a>
+<a href="/progress" aria-current="page">Progress</a><a href="/monitor">Posture monitor</a></nav></header>
+<section class="panel"><h2>Your progress</h2><p>No history yet: finish a set in the live coach or a guided
+session first.</p><p><a href="/session">Start a guided session</a></p></section></body></html>"""
+
+
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
 def progress_page(settings: Settings, user: str = "default", since: str | None = None) -> HTMLResponse:
     from ...profiles import check_name
@@ -82,8 +91,7 @@ def progress_page(settings: Settings, user: str = "default", since: str | None =
     except ValueError:
         raise HTTPException(status_code=400, detail="since must be YYYY-MM-DD") from None
     if not settings.history_path.is_file():
-        return HTMLResponse("<!doctype html><title>Progress</title><p>No history yet: finish a set or a guided "
-                            "session first. <a href='/session'>Start a guided session</a></p>")
+        return HTMLResponse(NO_HISTORY_PAGE)
     try:
         history = History(settings.history_path, readonly=True)
     except PosecheckError as exc:
