@@ -14,7 +14,9 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
     fault_checks [{code, t_s, value, threshold, noise, verdict: fault|clear|unsure|not_judged, reason,
                   metric, unit}]
                  (one per fault per rep, or per stretch of sitting; noise.py says how noise is measured),
-    not_judged [{code, title, reason}]  (faults the camera could not measure anywhere, and how to fix it)
+    not_judged [{code, title, reason}]  (faults the camera could not measure anywhere, and how to fix it),
+    people {switches, times_s[]}  (when tracking jumped to someone else, tracking.py; events say
+                                   "second_person", at most once in 10 s)
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def build_report(checker: Checker, results: list[FrameResult], *, source: VideoI
     report["fault_checks"] = [c.to_dict() for c in checker.fault_checks]
     report["not_judged"] = [{"code": code, "title": spec.fault_label(code), "reason": reason}
                             for code, reason in checker.not_judged().items()]
+    report["people"] = {"switches": len(checker.switches), "times_s": [round(t, 3) for t in checker.switches]}
     return report
 
 

@@ -86,6 +86,7 @@ class Checker:
         self._timeline = PostureTimeline(posture_min_state_s)
         self._motion = MotionDetector()
         self._switch = SwitchDetector()
+        self.switches: list[float] = []  # when tracking jumped to another person (tracking.py)
         self._yaw: deque[float] = deque(maxlen=15)  # how square the view is, over ~0.5 s
         self.reps: list[RepSummary] = []
         self.events: list[Event] = []
@@ -107,19 +108,20 @@ class Checker:
         self._last_t = t
         new_events: list[Event] = []
         pose = pf.pose
-        if pose is None:
-            return self._no_judgement(t, new_events, "no_person", "Step into the camera's view",
-                                      view="unknown", position="unknown", has_pose=False)
-
-        if self._switch.switched(t, pose):
+        if self._switch.switched(t, pose):  # frames without a pose too: a switch follows a dropout
             # Another person, or a cut: what was under way belongs to someone else.
+            self.switches.append(t)
             if self._reps is not None:
                 self._reps.reset()
             if self._hold is not None:
                 self._hold.discard()
             self._faults.reset()
-            self._say_every("tracking_switched", "Tracking jumped to someone else (or the video cut): "
-                                                 "keep only yourself in view", t, new_events, every_s=10.0)
+            self._say_every("second_person", "Someone else came into view (or the video cut) and may be tracked "
+                                             "instead of you: keep others out of the picture", t, new_events,
+                            every_s=10.0)
+        if pose is None:
+            return self._no_judgement(t, new_events, "no_person", "Step into the camera's view",
+                                      view="unknown", position="unknown", has_pose=False)
         yaw = body_yaw_deg(pose)  # once a frame: the view label and how square it is both use it
         self._yaw.append(yaw)
         view = self._view.update(t, classify_view(pose, yaw).family)

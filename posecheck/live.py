@@ -17,6 +17,7 @@ from .profiles import Profile
 from .sinks.overlay import highlighted_landmarks
 from .smoothing import OneEuroSmoother
 from .spec import ExerciseSpec
+from .tracking import skeleton_hidden
 from .types import Frame, PoseFrame
 
 
@@ -28,6 +29,9 @@ class LiveUpdate:
     hold: dict | None
     process_ms: float
     holds_done: int = 0  # toward a hold target, as the set's outcome counts them (guided.holds_toward_target)
+    # Tracking just jumped to another person (a "second_person" event says so): for about a
+    # second the skeleton slides between two people, so the page does not draw it.
+    tracked_switch: bool = False
 
 
 class LiveSession:
@@ -54,7 +58,8 @@ class LiveSession:
         self.results.append(result)
         hold = self.checker.hold_progress(result.t_s)
         return LiveUpdate(pf, result, highlighted_landmarks(result.active_faults), hold,
-                          (time.perf_counter() - start) * 1000.0, self._holds_done())
+                          (time.perf_counter() - start) * 1000.0, self._holds_done(),
+                          tracked_switch=skeleton_hidden(self.checker.switches, result.t_s))
 
     def _holds_done(self) -> int:
         holds = self.checker.holds

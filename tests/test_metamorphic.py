@@ -122,5 +122,5 @@ def test_two_clips_joined_by_a_hard_cut_count_both_and_say_the_person_changed(la
     report, cued = _squat(_recording("hard_cut", args, [SQUATS, LEAN]))
     assert report["summary"]["rep_count"] == labels[SQUATS]["reps"] + labels[LEAN]["reps"]
     assert cued == {"excessive_forward_lean"}
-    assert any(e["code"] == "tracking_switched" and 15.0 <= e["t_s"] <= 15.6 for e in report["events"])
+    assert any(e["code"] == "second_person" and 15.0 <= e["t_s"] <= 15.6 for e in report["events"])
 

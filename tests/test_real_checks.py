@@ -104,11 +104,13 @@ def test_analyze_json_has_the_documented_schema(recordings):
                    check=True)
     report = json.loads(proc.stdout)
     for key in ("exercise", "view", "duration_s", "reps", "holds", "events", "summary", "source",
-                "fault_checks", "not_judged"):
+                "fault_checks", "not_judged", "people"):
         assert key in report
     assert report["view"] == "side" and report["exercise"] == "glute_bridge"
     assert set(report["reps"][0]) == {"index", "start_s", "end_s", "bottom_s", "side", "faults", "judged",
-                                         "not_judged", "metrics"}
+                                         "not_judged", "hold_s", "hold_target_s", "hold_short", "verdict", "good",
+                                         "metrics"}
+    assert report["reps"][0]["hold_short"] and not report["reps"][0]["good"]  # ~1.6 s of a 3-5 s hold
     assert set(report["fault_checks"][0]) == {"code", "t_s", "value", "threshold", "noise", "verdict", "reason",
                                               "metric", "unit"}
     assert set(report["holds"][0]) >= {"start_s", "end_s", "side", "good_s"}

@@ -40,7 +40,8 @@ def frame_message(seq: int, update: LiveUpdate, dropped: int = 0) -> FrameMessag
                         position=r.position, phase=r.phase, judged=r.judged, rep_count=r.rep_count,
                         active_faults=list(r.active_faults), highlight=update.highlight, hold=update.hold,
                         posture_state=r.posture_state, events=[EventOut(**e.to_dict()) for e in r.events],
-                        process_ms=round(update.process_ms, 2), dropped=dropped, hold_count=update.holds_done)
+                        process_ms=round(update.process_ms, 2), dropped=dropped, hold_count=update.holds_done,
+                        tracked_switch=update.tracked_switch)
 
 
 async def send_message(ws: WebSocket, message) -> None:

@@ -133,6 +133,8 @@ class FrameMessage(_Wire):
     process_ms: float
     dropped: int = Field(0, description="Frames dropped so far because newer ones arrived while the model was busy.")
     hold_count: int = Field(0, description="Holds toward the set's target (per side: the fewest of either side).")
+    tracked_switch: bool = Field(False, description="The tracker just jumped to another person (or the video "
+                                 "cut): the skeleton is not drawn for a moment.")
 
 
 class DroppedMessage(_Wire):

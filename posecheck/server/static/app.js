@@ -61,7 +61,7 @@ async function showExercise() {
 
 function drawOverlay(msg) {
   const media = state.serverMode ? $("server-frame") : $("video");
-  LiveCamera.drawSkeleton($("overlay"), media, msg, !state.serverMode);
+  LiveCamera.drawSkeleton($("overlay"), media, msg, !state.serverMode, state.running ? state.capture : null);
 }
 
 function showFrame(msg) {
@@ -177,6 +177,7 @@ async function start(mode) {
   state.ws = ws;
   state.running = true;
   const capture = document.createElement("canvas");
+  state.capture = capture;
   ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise, user: $("user").value, mode }));
   ws.onmessage = (event) => {
     if (typeof event.data !== "string") { // server source: the annotated picture

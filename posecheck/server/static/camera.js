@@ -17,15 +17,21 @@ const LiveCamera = (() => {
   }
 
   // The canvas covers exactly the picture (not the stage around it); `skeleton` false
-  // only clears it (server frames come with the skeleton drawn in).
-  function drawSkeleton(canvas, media, msg, skeleton = true) {
+  // only clears it (server frames come with the skeleton drawn in). `picture`: the frame the
+  // landmarks were found in (the capture canvas, not yet reused). Drawn under the skeleton,
+  // it keeps the two together in fast movement: the picture runs one model pass behind
+  // the camera instead of the skeleton trailing the limbs. Hidden (`msg.tracked_switch`)
+  // right after the tracker jumped to someone else.
+  function drawSkeleton(canvas, media, msg, skeleton = true, picture = null) {
     canvas.width = media.clientWidth;
     canvas.height = media.clientHeight;
     canvas.style.width = `${media.clientWidth}px`;
     canvas.style.height = `${media.clientHeight}px`;
     const ctx = canvas.getContext("2d");
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    if (!msg || !msg.landmarks || !skeleton) return;
+    if (!msg || !skeleton) return;
+    if (picture && picture.width) ctx.drawImage(picture, 0, 0, canvas.width, canvas.height);
+    if (!msg.landmarks || msg.tracked_switch) return;
     const pts = msg.landmarks.map(([x, y, v]) => [x * canvas.width, y * canvas.height, v]);
     ctx.lineWidth = 4;
     ctx.strokeStyle = "rgba(80, 220, 120, 0.9)";

@@ -90,7 +90,7 @@ function showSet(index) {
 }
 
 function drawOverlay(msg) {
-  LiveCamera.drawSkeleton($("overlay"), $("video"), msg);
+  LiveCamera.drawSkeleton($("overlay"), $("video"), msg, true, state.running ? state.capture : null);
 }
 
 function showFrame(msg) {
@@ -169,6 +169,7 @@ async function startSet() {
   state.running = true;
   state.stopReason = null;
   const capture = document.createElement("canvas");
+  state.capture = capture;
   ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: p.exercise, user: state.run.user,
     mode: "check", guided: { run: state.run.run_id, set: state.index } }));
   ws.onmessage = (event) => {
