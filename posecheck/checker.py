@@ -20,7 +20,15 @@ import numpy as np
 from .cues import CueArbiter
 from .events import Event, HoldSummary, PostureSpan, RepSummary
 from .faults import FaultTracker, Probe
-from .geometry import body_yaw_deg, classify_position, classify_view, forward_sign, legs_in_picture, near_side
+from .geometry import (
+    body_yaw_deg,
+    classify_position,
+    classify_view,
+    forward_sign,
+    legs_in_picture,
+    near_side,
+    same_family,
+)
 from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
@@ -165,7 +173,9 @@ class Checker:
         phase = "hold" if in_hold else ("rep" if exercising else "rest")
         if rep is None and not in_hold:
             self._faults.collect_baselines(value)
-        if rep is not None and rep.rejected is not None:
+        # Down on the floor in a squat, or up on the feet in a bridge: not this exercise now.
+        in_position = same_family(position, self.spec.exercise.position)
+        if (rep is not None and rep.rejected is not None) or not in_position:
             self._faults.reset()  # not this exercise: nothing in it is judged
             if self._hold is not None:
                 self._hold.discard()
@@ -179,7 +189,7 @@ class Checker:
             self._faults.track_rep(rep, view, value, probe)
         # Inside a rep, a cue waits until the rep has turned at its deepest point and
         # still looks like the exercise: no "chest up" for someone picking up a bottle.
-        if not exercising or self._reps.past_deepest_point or in_hold:
+        if in_position and (not exercising or self._reps.past_deepest_point or in_hold):
             self._emit_cue(t, new_events)
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
@@ -282,8 +292,13 @@ class Checker:
         outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"),
                                   may_start=may_start)
         if outcome in ("finished", "aborted") and self._hold is not None:
-            # A hold is the top of its rep: it ends when the rep does (the hips came down).
-            self._emit_all(self._hold.end(t, self._side_name), new_events)
+            # A hold is the top of its rep: it ends when the rep does (the hips came down),
+            # and goes with it when the movement was no rep (too short) or not this
+            # exercise (a donkey kick: the arm stayed down).
+            if outcome == "aborted" or detector.finished.rejected is not None:
+                self._hold.discard()
+            else:
+                self._emit_all(self._hold.end(t, self._side_name), new_events)
         if outcome == "finished":
             self._record_rep(t, view, new_events)
         return detector.current

@@ -56,7 +56,12 @@ class HoldTimer:
             # Still rising well past where it seemed to stop: that was a pause on the way up.
             self.current = None
             return []
-        if not (by_metric or (h.top_base is not None and self._reps.current is not None)):
+        in_rep = self._reps is not None and self._reps.current is not None
+        if not by_metric and in_rep and h.top_base is None:
+            # Below the hold's exit inside a rep: the hold stops counting, and the rep's end
+            # decides whether it stands (a donkey kick or a glitch is no rep, so no hold).
+            return []
+        if not (by_metric or (h.top_base is not None and in_rep)):
             return self.end(t, side_name)
         if not active_faults:
             h.good_s += dt

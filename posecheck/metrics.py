@@ -332,6 +332,24 @@ def hip_lift_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     return float(np.dot(hips - shoulders, up)) / torso
 
 
+@metric("face_up_ratio", "torso lengths")
+def face_up_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Which way the face points, lying down: how far the nose is above the ears in the
+    picture, in torso lengths. Lying on the back the face points up (the nose above the
+    ears, or level with them when the head is turned to the camera); face down (a push-up,
+    a plank) the nose hangs below the ears."""
+    ears = [lm for lm in (L.LEFT_EAR, L.RIGHT_EAR) if ctx.visible(lm)]
+    if not ears or not ctx.visible(L.NOSE) or not ctx.visible(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP,
+                                                                 L.RIGHT_HIP):
+        return None
+    xy = ctx.pose.xy_px
+    ear_y = float(np.mean([xy[int(lm)][1] for lm in ears]))
+    shoulders = (xy[int(L.LEFT_SHOULDER)] + xy[int(L.RIGHT_SHOULDER)]) / 2
+    hips = (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2
+    torso = float(np.hypot(*(hips - shoulders)))
+    return (ear_y - float(xy[int(L.NOSE)][1])) / torso if torso > 1e-6 else None
+
+
 # --- bird-dog ------------------------------------------------------------------------------
 
 def _limb_lift(ctx: MetricContext, upper: L, lower: L) -> float:
