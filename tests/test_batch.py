@@ -63,6 +63,8 @@ def test_batch_writes_every_output_and_they_parse(squat_batch, labels):
     summary = list(csv.DictReader((out / "summary.csv").open()))
     assert [r["status"] for r in summary] == ["done", "done"]
     assert "excessive_forward_lean" in summary[1]["faults"]
+    # A finished run leaves what the user asked for, no lock files.
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
 
 
 def test_rerun_skips_finished_videos_unless_forced(squat_batch):

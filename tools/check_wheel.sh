@@ -10,7 +10,11 @@ EXPECTED_REPS=2
 WORK="$(mktemp -d /tmp/posecheck-wheel.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-.venv/bin/python -m pip wheel --quiet --no-deps -w "$WORK/dist" . > "$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log"; exit 1; }
+# Built from a copy of the tracked files: setuptools leaves build/ and *.egg-info where it builds.
+mkdir -p "$WORK/src"
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK/src"
+.venv/bin/python -m pip wheel --quiet --no-deps -w "$WORK/dist" "$WORK/src" > "$WORK/build.log" 2>&1 \
+    || { tail -20 "$WORK/build.log"; exit 1; }
 WHEEL="$(ls "$WORK"/dist/*.whl)"
 echo "wheel: $(basename "$WHEEL") ($(du -h "$WHEEL" | cut -f1))"
 
@@ -24,7 +28,17 @@ for version in 3.11 3.12 3.13; do
     start=$(date +%s)
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip > "$venv.log" 2>&1
-    "$venv/bin/python" -m pip install --quiet "$WHEEL" >> "$venv.log" 2>&1 || { tail -20 "$venv.log"; exit 1; }
+    # A new user's install: an empty pip cache, so what lands in it is what was downloaded.
+    cache="$WORK/pip-cache-$version"
+    install_start=$(date +%s)
+    PIP_CACHE_DIR="$cache" "$venv/bin/python" -m pip install --quiet "$WHEEL" >> "$venv.log" 2>&1 \
+        || { tail -20 "$venv.log"; exit 1; }
+    install_s=$(( $(date +%s) - install_start ))
+    downloaded_mb=$(( $(du -sb "$cache" | cut -f1) / 1000000 ))
+    rm -rf "$cache"
+    echo "python$version: install from the wheel: ${downloaded_mb} MB downloaded, ${install_s} s"
+    # Bounded dependencies resolve in one pass (mediapipe's unbounded jax once cost 1.3-1.9 GB).
+    [ "$downloaded_mb" -lt 400 ] || { echo "python$version: ${downloaded_mb} MB downloaded, over 400 MB"; exit 1; }
     mp="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mediapipe"))')"
     # Outside the checkout, with a fresh home: nothing but the wheel is there to help.
     ( cd "$WORK" && export HOME="$WORK/home-$version" XDG_DATA_HOME="" XDG_CONFIG_HOME=""

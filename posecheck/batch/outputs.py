@@ -160,6 +160,13 @@ def reports_in(out_root: Path) -> dict[str, dict]:
     return found
 
 
+def remove_index_lock_if_alone(out_root: Path) -> None:
+    """The shared index lock file is left for runs still going; the last run out removes
+    it, so a finished folder holds only what the user asked for."""
+    if not any(lock_is_held(lock) for lock in out_root.glob(".posecheck-run-*.lock")):
+        (out_root / ".posecheck-index.lock").unlink(missing_ok=True)
+
+
 def write_index(out_root: Path, results: list) -> list:
     """summary.csv and index.html over this run's results (failures included) and every
     other report already in the folder, written under a lock shared by all runs."""

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .outputs import clear_leftovers, output_names, run_lock, write_index
+from .outputs import clear_leftovers, output_names, remove_index_lock_if_alone, run_lock, write_index
 from .video import BatchOptions, VideoResult, analyze_one, file_size
 
 
@@ -55,6 +55,7 @@ def run_batch(videos: list[Path], options: BatchOptions, *, workers: int = 1, en
     finally:
         lock.release()
         lock.path.unlink(missing_ok=True)
+        remove_index_lock_if_alone(out_root)
     return results
 
 
