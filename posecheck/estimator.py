@@ -4,8 +4,6 @@ the only module that imports mediapipe, and the only place its results become `P
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from typing import Protocol
 
 import numpy as np
@@ -13,6 +11,7 @@ import numpy as np
 from .errors import ModelError
 from .landmarks import NUM_LANDMARKS
 from .models import ensure_model
+from .native_logs import silence_native_logs
 from .types import Frame, Pose
 
 
@@ -39,10 +38,10 @@ class MediaPipeLegacyEstimator:
     def __init__(self, *, model: str = "full", static_image_mode: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5) -> None:
         entry = ensure_model(model)
+        silence_native_logs()  # before the import: mediapipe logs from the moment it loads
         import mediapipe as mp
 
         self.name = f"mediapipe-legacy-{model}"
-        self._log_filter = NativeLogFilter()
         try:
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=static_image_mode,
@@ -54,12 +53,10 @@ class MediaPipeLegacyEstimator:
                 min_tracking_confidence=min_tracking_confidence,
             )
         except Exception as exc:  # noqa: BLE001 - mediapipe raises RuntimeError/ValueError
-            self._log_filter.stop()
             raise ModelError(f"mediapipe could not load the {model} pose model: {exc}") from None
 
     def estimate(self, frame: Frame) -> Pose | None:
         result = self._pose.process(frame.image)
-        self._log_filter.frame_done()
         if result.pose_landmarks is None:
             return None
         return pose_from_mediapipe(result.pose_landmarks.landmark, result.pose_world_landmarks.landmark,
@@ -74,7 +71,6 @@ class MediaPipeLegacyEstimator:
         self._pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def close(self) -> None:
-        self._log_filter.stop()
         self._pose.close()
 
     def __enter__(self) -> MediaPipeLegacyEstimator:
@@ -82,57 +78,6 @@ class MediaPipeLegacyEstimator:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class NativeLogFilter:
-    """While MediaPipe starts, TFLite/absl/glog write start-up chatter straight to file
-    descriptor 2 from graph threads, at moments Python cannot bracket. This routes fd 2
-    through a pipe and drops those lines (everything else is passed on) until `stop()`,
-    or until `frames` frames are done: the landmark model loads when the first person is
-    found, and by ~30 frames all start-up logging is over. POSECHECK_DEBUG=1 turns it off."""
-
-    NOISE = (b"INFO: Created TensorFlow Lite", b"WARNING: All log messages before absl",
-             b"WARNING: Logging before InitGoogle()",
-             b"W0000 ", b"I0000 ", b"E0000 ")
-
-    def __init__(self, frames: int = 30) -> None:
-        self._saved: int | None = None
-        self._frames_left = frames
-        if os.environ.get("POSECHECK_DEBUG"):
-            return
-        try:
-            sys.stderr.flush()
-            self._saved = os.dup(2)
-            read_fd, write_fd = os.pipe()
-            os.dup2(write_fd, 2)
-            os.close(write_fd)
-        except (OSError, ValueError):
-            self._saved = None
-            return
-        self._thread = threading.Thread(target=self._pump, args=(read_fd,), daemon=True,
-                                        name="posecheck-native-log")
-        self._thread.start()
-
-    def _pump(self, read_fd: int) -> None:
-        with os.fdopen(read_fd, "rb") as pipe:
-            for line in pipe:
-                if not line.startswith(self.NOISE):
-                    os.write(self._saved, line)
-
-    def frame_done(self) -> None:
-        if self._frames_left:
-            self._frames_left -= 1
-            if not self._frames_left:
-                self.stop()
-
-    def stop(self) -> None:
-        if self._saved is None:
-            return
-        sys.stderr.flush()
-        os.dup2(self._saved, 2)  # drops the pipe's last write end: the pump sees EOF
-        self._thread.join(timeout=2)
-        os.close(self._saved)
-        self._saved = None
 
 
 def pose_from_mediapipe(image_landmarks, world_landmarks, *, timestamp_ms: float,
@@ -156,6 +101,7 @@ class MediaPipeTasksEstimator:
                  bundle_path: str | None = None) -> None:
         from .task_models import find_bundle
 
+        silence_native_logs()  # before the import: LiteRT logs from the moment it loads
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions
@@ -166,7 +112,6 @@ class MediaPipeTasksEstimator:
         self.name = f"mediapipe-tasks-{model}"
         self._mp = mp
         self._video = not static_image_mode
-        self._log_filter = NativeLogFilter()
         options = PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=path),
             running_mode=RunningMode.VIDEO if self._video else RunningMode.IMAGE,
@@ -178,7 +123,6 @@ class MediaPipeTasksEstimator:
         try:
             self._landmarker = PoseLandmarker.create_from_options(options)
         except Exception as exc:  # noqa: BLE001 - RuntimeError/ValueError from the C++ side
-            self._log_filter.stop()
             raise ModelError(f"mediapipe could not load {path}: {exc}") from None
         # VIDEO mode wants strictly increasing timestamps, also across the sessions of a
         # pooled estimator: an offset keeps each session's own spacing after a jump back.
@@ -201,7 +145,6 @@ class MediaPipeTasksEstimator:
 
     def estimate(self, frame: Frame) -> Pose | None:
         result = self._detect(frame.image, frame.timestamp_ms)
-        self._log_filter.frame_done()
         if not result.pose_landmarks:
             return None
         return pose_from_mediapipe(result.pose_landmarks[0], result.pose_world_landmarks[0],
@@ -213,7 +156,6 @@ class MediaPipeTasksEstimator:
         self._detect(np.zeros((64, 64, 3), dtype=np.uint8), self._last_ms + 1 - self._offset_ms)
 
     def close(self) -> None:
-        self._log_filter.stop()
         self._landmarker.close()
 
 

@@ -46,7 +46,9 @@ for version in 3.11 3.12 3.13; do
       for name in bird_dog glute_bridge sitting_posture squat; do
           grep -q "^$name " <<< "$list" || { echo "python$version: $name missing from exercises list"; exit 1; }
       done
-      report="$("$venv/bin/posecheck" analyze "$CLIP" -e squat --json)"
+      report="$("$venv/bin/posecheck" analyze "$CLIP" -e squat --json 2> "$WORK/stderr-$version")"
+      # The runtimes' own log lines (LiteRT on MediaPipe 1.x) stay off a clean run's terminal.
+      [ ! -s "$WORK/stderr-$version" ] || { echo "python$version: analyze wrote to stderr:"; head -5 "$WORK/stderr-$version"; exit 1; }
       reps="$("$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["summary"]["rep_count"])' <<< "$report")"
       [ "$reps" = "$EXPECTED_REPS" ] || { echo "python$version: $reps reps, expected $EXPECTED_REPS"; exit 1; }
       # Routines and the handout template are package data too.

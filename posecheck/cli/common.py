@@ -24,8 +24,20 @@ monitor_app = typer.Typer(invoke_without_command=True,
 app.add_typer(monitor_app, name="monitor")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"posecheck {__version__} (posecheck-coach)")
+        raise typer.Exit()
+
+
 @app.callback()
 def global_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Let MediaPipe's own log lines through (hidden by default).")] = False,
     exercises_dir: Annotated[Optional[Path], typer.Option(
         "--exercises-dir", help="Also read exercise specs from this folder (before your ~/.config/posecheck/"
                                 "exercises and the built-in ones; a spec there replaces one of the same name).")] = None,
@@ -35,6 +47,9 @@ def global_options(
 ) -> None:
     """Exercise form checking from pose landmarks, on your own machine."""
     import os
+
+    if verbose:
+        os.environ["POSECHECK_DEBUG"] = "1"  # native_logs.py: batch workers inherit it
 
     if backend is not None:
         from ..estimator import BACKENDS, chosen_backend
