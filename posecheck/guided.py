@@ -19,7 +19,8 @@ from .verdicts import is_good
 # pain_stop: ended by the pain button; skipped; not_reached: the session ended before it;
 # no_footage: headless, no readable video for it; repeated: a set done again (the later one
 # counts). Reps and holds of done, stopped and pain-stopped sets all count: they were done.
-STATUSES = ("done", "stopped", "pain_stop", "skipped", "not_reached", "no_footage", "repeated")
+# wrong_exercise: headless, its video shows another exercise (set_videos.py).
+STATUSES = ("done", "stopped", "pain_stop", "skipped", "not_reached", "no_footage", "wrong_exercise", "repeated")
 DONE_STATUSES = ("done",)
 COUNTED_STATUSES = ("done", "stopped", "pain_stop")
 
@@ -247,6 +248,8 @@ def set_words(o: SetOutcome) -> str:
         return f"{head}: skipped."
     if o.status == "no_footage":
         return f"{head}: not done (no video for it)."
+    if o.status == "wrong_exercise":
+        return f"{head}: not done (its video shows another exercise)."
     if o.status == "not_reached":
         return f"{head}: not done."
     if o.status == "repeated":

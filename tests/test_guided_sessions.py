@@ -228,3 +228,33 @@ def test_a_missing_video_is_an_input_error_before_any_set_runs(tmp_path):
                    "--db", str(tmp_path / "h.sqlite"))
     assert proc.returncode == 2 and proc.stderr.strip() == f"posecheck: error: {tmp_path / 'nope.mp4'}: no such video"
     assert not (tmp_path / "h.sqlite").exists()  # nothing started, nothing written
+
+
+@needs_shared
+def test_a_video_of_another_exercise_is_refused_for_its_set_with_what_it_shows(tmp_path):
+    """In order, a bird-dog and a squat given as the bridge's and the bird-dog's sets: never
+    "0 of 10 reps" in silence. Each is refused, the summary says why, the exit code is 2."""
+    bridge, birddog, squat = (recording_for(c) for c in CLIPS)
+    summary, _ = session_json(tmp_path, [birddog, squat, bridge])
+    assert summary["returncode"] == 2
+    assert [s["status"] for s in summary["sets"]] == ["wrong_exercise", "wrong_exercise", "wrong_exercise"]
+    assert "shows a bird-dog, not a glute bridge" in summary["stderr"]
+    assert "--set bird_dog=" in summary["stderr"]
+    assert summary["sets"][0]["words"] == "Glute bridge, set 1 of 1: not done (its video shows another exercise)."
+
+
+@needs_shared
+def test_videos_mapped_to_sets_by_exercise_go_where_they_belong_and_are_listed(tmp_path):
+    bridge, birddog, squat = (recording_for(c) for c in CLIPS)
+    write_routine(tmp_path / "specs", "clips", CLIPS_ROUTINE)
+    proc = run_cli("--exercises-dir", str(tmp_path / "specs"), "session", "--routine", "clips", "--no-history",
+                   "--set", f"squat={squat}", "--set", f"bridge={bridge}", "--set", f"bird-dog={birddog}",
+                   env={"POSECHECK_PROFILE_DIR": str(tmp_path / "profiles")}, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert f"set 1 (Glute bridge, set 1 of 1): {bridge.name}" in proc.stdout
+    assert f"set 3 (Squat, set 1 of 1): {squat.name}" in proc.stdout
+    assert "3 of 3 sets done" in proc.stdout
+    both = run_cli("session", "--routine", "back_care", "--source", str(bridge), "--set", f"squat={squat}")
+    assert both.returncode != 0 and "not both" in both.stderr
+    unknown = run_cli("session", "--routine", "back_care", "--set", f"plank={squat}")
+    assert unknown.returncode != 0 and "the routine's exercises are" in unknown.stderr

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import PosecheckError, SourceError
+from ..errors import PosecheckError
 from .common import DbOpt, MaxSideOpt, ModelOpt, UserOpt, app, history_path, max_side_or_default
 
 routines_app = typer.Typer(help="Routines: exercises in order, with sets, targets and rests.", no_args_is_help=True)
@@ -49,7 +49,12 @@ def routines_show(name: Annotated[str, typer.Argument()]) -> None:
 @app.command()
 def session(
     routine_name: Annotated[str, typer.Option("--routine", help="A routine (see `posecheck routines list`).")],
-    sources: Annotated[list[Path], typer.Option("--source", help="A video of one set; repeat for the next sets, in the routine's order.")],
+    sources: Annotated[Optional[list[Path]], typer.Option(
+        "--source", help="A video of one set; repeat for the next sets, in the routine's order.")] = None,
+    mapped: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="EXERCISE=FILE",
+        help="A video for the next set of that exercise (squat=c.mp4), or for set N of the session (3=c.mp4); "
+             "repeat. Instead of --source.")] = None,
     user: UserOpt = "default",
     db: DbOpt = None,
     keep: Annotated[Optional[bool], typer.Option("--history/--no-history", help="Store the sets and the session (default: the user's setting, on unless switched off).")] = None,
@@ -57,27 +62,26 @@ def session(
     model: ModelOpt = "full",
     max_side: MaxSideOpt = None,
 ) -> None:
-    """A guided session, headless: each video is one set of the routine, in order; sets
-    without a video are reported as not done. Prints each set and the summary in words,
-    and stores them in the history. A video that cannot be read is reported and the
-    others go on; the exit code is then 2."""
-    from ..analysis import analyze
+    """A guided session, headless: each video is one set of the routine (in order with
+    --source, or mapped with --set); sets without a video are reported as not done. Says
+    which video went to which set, prints each set and the summary in words, and stores
+    them in the history. A video that cannot be read, or that shows another exercise than
+    its set, is reported and the others go on; the exit code is then 2."""
     from ..guided import not_done, outcome_from_report, plan_sets, set_words, summarise
     from ..pipeline import PipelineSettings
     from ..profiles import load_profile
     from ..routines import get_routine
     from ..sinks.history import History
     from ..sinks.training_log import TrainingLog
-    from ..spec import get_spec
+    from ..set_videos import WrongExercise, analyze_set, assign_videos
+    from ..spec import all_specs, get_spec
 
     routine = get_routine(routine_name)
     specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
     plans = plan_sets(routine, specs)
-    if len(sources) > len(plans):
-        raise PosecheckError(f"{len(sources)} videos for a routine of {len(plans)} sets; give one video per set")
-    for path in sources:  # before any work: a typo fails at once, not after three sets
-        if not path.is_file():
-            raise SourceError(f"{path}: no such video")
+    if not sources and not mapped:
+        raise PosecheckError("give the sets' videos: --source FILE per set in order, or --set EXERCISE=FILE")
+    videos = assign_videos(plans, list(sources or []), list(mapped or []))
     profile = load_profile(user)
     store = profile.keep_history if keep is None else keep
     settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side))
@@ -89,27 +93,32 @@ def session(
     say(f"{routine.routine.title}. Before you start:")
     for line in routine.routine.safety:
         say(f"  - {line}")
+    say("Videos:")
+    for plan in plans:
+        say(f"  set {plan.index + 1} ({plan.title}, set {plan.set_number} of {plan.sets}): "
+            + (videos[plan.index].name if plan.index in videos else "no video"))
+    others = all_specs()
     outcomes, failed = [], []
     try:
         for plan in plans:
-            if plan.index >= len(sources):
+            if plan.index not in videos:
                 outcome = not_done(plan, "no_footage")
             else:
-                source = sources[plan.index]
+                source = videos[plan.index]
                 say(f"{plan.describe()} ({source.name})")
                 try:
-                    report, _ = analyze(source, specs[plan.exercise], profile=profile, settings=settings)
+                    report = analyze_set(source, specs[plan.exercise], others, profile, settings)
                 except PosecheckError as exc:
                     failed.append(f"{source}: {exc}")
                     typer.echo(f"posecheck: error: {exc}", err=True)
-                    outcome = not_done(plan, "no_footage")
+                    outcome = not_done(plan, "wrong_exercise" if isinstance(exc, WrongExercise) else "no_footage")
                 else:
                     outcome = outcome_from_report(plan, report, specs[plan.exercise], profile, source=str(source))
             outcomes.append(outcome)
             say(f"  {set_words(outcome)}")
             if log is not None:
                 log.add_set(user, outcome, session_id=session_id)
-            if plan.rest_s and plan.index + 1 < min(len(plans), len(sources)):
+            if plan.rest_s and plan.index + 1 in videos:
                 say(f"  Rest {plan.rest_s:g} s.")
         summary = summarise(routine, outcomes, pain_stop=False)
         if log is not None:
@@ -126,7 +135,7 @@ def session(
         if store:
             typer.echo(f"Stored in {history_path(db)}.")
         if failed:
-            typer.echo(f"{len(failed)} video(s) could not be read: " + "; ".join(failed))
+            typer.echo(f"{len(failed)} video(s) not used: " + "; ".join(failed))
     if failed:
         raise typer.Exit(2)
 
