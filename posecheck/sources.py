@@ -258,7 +258,7 @@ class CameraSource:
         self.cap = cv2.VideoCapture(index)
         if not self.cap.isOpened():
             raise SourceError(f"camera {index}: cannot be opened (not connected, or in use by "
-                              "another program); pass a video file with --source clip.mp4 instead")
+                              "another program); give a video file instead (e.g. clip.mp4)")
         if resolution_wh:
             self.cap.set(cv2.CAP_PROP_FRAME_WIDTH, resolution_wh[0])
             self.cap.set(cv2.CAP_PROP_FRAME_HEIGHT, resolution_wh[1])

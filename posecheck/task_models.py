@@ -81,9 +81,12 @@ def build_into_cache(variant: str) -> Path:
     detector = mediapipe_model_dir().parent / "pose_detection" / "pose_detection.tflite"
     landmarker = find_model_file(variant)
     if not detector.is_file() or landmarker is None:
-        raise ModelError(f"cannot build the {variant} .task bundle here: the model files of mediapipe==0.10.21 "
-                         f"are missing (run `posecheck models build-task {variant}` where that wheel is "
-                         f"installed, then `posecheck models install {variant} FILE.task` here)")
+        shipped = [v for v in LANDMARKER_SHA256 if shipped_path(v) is not None]
+        raise ModelError(f"no {variant} model to build a .task bundle from: this install has "
+                         f"{' and '.join(shipped) or 'no'} model{'s' if len(shipped) != 1 else ''} inside, and its "
+                         f"MediaPipe carries none (only mediapipe==0.10.21, on Python 3.11-3.12, does); run "
+                         f"`posecheck models build-task {variant}` on such an install, then "
+                         f"`posecheck models install {variant} FILE.task` here")
     try:
         out = build_bundle(detector, landmarker, cache_path(variant))
     except ImportError:

@@ -23,10 +23,34 @@ def _register_validate() -> None:
 _register_validate()
 
 
+def _words_for_types(command) -> None:
+    """Option values in help as words a person reads (FILE, TEXT, N), not `<str>`,
+    `<path>` or `<list[Path]>`: every option without a metavar of its own gets one.
+    By the click parameter's type name, which every click (and typer's own copy) shares."""
+    words = {"text": "TEXT", "integer": "N", "integer range": "N", "float": "NUMBER", "float range": "NUMBER",
+             "path": "FILE", "filename": "FILE"}
+    for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") != "option" or getattr(param, "is_flag", False) or param.metavar:
+            continue
+        desc = getattr(param, "type_descriptor", None)  # typer's own options (0.2x) describe their type
+        if desc is not None and getattr(desc, "is_choice", False):
+            param.metavar = "|".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+        elif desc is not None:
+            bare = param.bare_type().lower()
+            param.metavar = ("FILE" if getattr(desc, "is_path", False) or "path" in bare else
+                             "N" if "int" in bare else "NUMBER" if "float" in bare else "TEXT")
+        else:
+            param.metavar = words.get(getattr(getattr(param, "type", None), "name", ""), "TEXT")
+    for sub in getattr(command, "commands", {}).values():
+        _words_for_types(sub)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     try:
+        command = typer.main.get_command(app)
+        _words_for_types(command)
         # Without standalone mode, click hands back a typer.Exit's code as the return value.
-        returned = app(args=argv, standalone_mode=False)
+        returned = command.main(args=argv, prog_name="posecheck", standalone_mode=False)
         if isinstance(returned, int):
             return returned
     except PosecheckError as exc:

@@ -165,8 +165,10 @@ def format_report(report: dict, label=lambda code: code) -> str:
                          f"bottom {rep['bottom_s']:.1f} s: {verdict}")
         for hold in report["holds"]:
             side = f" [{hold['side']}]" if hold["side"] else ""
+            lo, hi = hold["target_s"]
+            verdict = "short of" if hold["good_s"] < lo else ("past" if hold["good_s"] > hi else "within")
             lines.append(f"  hold{side}: {hold['start_s']:.1f}-{hold['end_s']:.1f} s, "
-                         f"{hold['good_s']:.1f} s good (target {hold['target_s'][0]:.0f}-{hold['target_s'][1]:.0f} s)")
+                         f"{hold['good_s']:.1f} s with good form: {verdict} the {lo:g}-{hi:g} s target")
     if report.get("not_judged"):
         lines.append("not judged in this clip:")
         lines += [f"  {item['title']}: {item['reason']}" for item in report["not_judged"]]

@@ -11,15 +11,15 @@ import typer
 # Read before MediaPipe starts: its log filter turns fd 2 into a pipe for a moment.
 STDERR_IS_TTY = sys.stderr.isatty()
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(rich_markup_mode=None, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Exercise form checking from pose landmarks, on your own machine.")
-models_app = typer.Typer(no_args_is_help=True, help="List and install pose models.")
+models_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="List and install pose models.")
 app.add_typer(models_app, name="models")
-exercises_app = typer.Typer(no_args_is_help=True, help="List, show and validate exercise specs.")
+exercises_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="List, show and validate exercise specs.")
 app.add_typer(exercises_app, name="exercises")
-profile_app = typer.Typer(no_args_is_help=True, help="Show or reset a user's calibrations.")
+profile_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True, help="Show or reset a user's calibrations.")
 app.add_typer(profile_app, name="profile")
-monitor_app = typer.Typer(invoke_without_command=True,
+monitor_app = typer.Typer(rich_markup_mode=None, invoke_without_command=True,
                           help="Background posture monitor: `posecheck monitor` runs it; calibrate; report.")
 app.add_typer(monitor_app, name="monitor")
 

@@ -12,7 +12,7 @@ import typer
 from ..errors import PosecheckError
 from .common import DbOpt, MaxSideOpt, ModelOpt, UserOpt, app, history_path, max_side_or_default
 
-routines_app = typer.Typer(help="Routines: exercises in order, with sets, targets and rests.", no_args_is_help=True)
+routines_app = typer.Typer(rich_markup_mode=None, help="Routines: exercises in order, with sets, targets and rests.", no_args_is_help=True)
 app.add_typer(routines_app, name="routines")
 
 
@@ -155,7 +155,7 @@ def parse_since(text: str) -> datetime:
 
 @app.command()
 def report(
-    user: UserOpt = "default",
+    user: Annotated[str, typer.Option("--user", help="Whose history to read.")] = "default",
     since: Annotated[str, typer.Option("--since", help="From this day (YYYY-MM-DD, or 14d / 4w back).")] = "4w",
     until: Annotated[Optional[str], typer.Option("--until", help="Up to (not including) this day.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the HTML page (default: posecheck-report-<user>-<date>.html here).")] = None,
@@ -165,7 +165,7 @@ def report(
     """A handout for your physiotherapist: one self-contained HTML page with adherence
     (sessions and sets against the plan), per-exercise trends, depth against your
     calibrated mobility, recurring faults with their cue, and stops for pain. It stays
-    on this computer unless you send it; print it to PDF from any browser."""
+    on this computer unless you send it; --pdf also writes it as a PDF."""
     from ..sinks.handout import write_handout, write_handout_pdf
     from ..sinks.history import History
 

@@ -65,7 +65,7 @@ def validate(
     writable_dir(out)  # before any clip runs
     jobs = plan(labels, root, out, cache or out / "landmarks", model)
     bar = tqdm(total=len(jobs), unit="clip", file=sys.stderr, disable=not sys.stderr.isatty())
-    outcomes = run_all(jobs, workers=workers, on_done=lambda _o: bar.update(1))
+    outcomes = run_all(jobs, workers=workers, on_done=lambda o: progress(bar, o, len(jobs)))
     bar.close()
     flips = None
     if perturb:
@@ -73,7 +73,7 @@ def validate(
 
         replay = [j for j in jobs if outcomes[j.name].status != "failed"]
         bar = tqdm(total=len(replay), unit="clip", desc="perturb", file=sys.stderr, disable=not sys.stderr.isatty())
-        perturbed = run_all(replay, workers=workers, on_done=lambda _o: bar.update(1), work=perturb_clip)
+        perturbed = run_all(replay, workers=workers, on_done=lambda o: progress(bar, o, len(replay)), work=perturb_clip)
         bar.close()
         flips = summarise_flips(outcomes, perturbed, list(labels.clips))
     result = validation_report.build(str(labels_file), labels, outcomes, model=model, goals=goals, perturb=flips)
@@ -89,3 +89,12 @@ def validate(
         typer.echo(f"posecheck: perturb failed: {failure['clip']}: {failure['reason']}", err=True)
     if result["failed"] or perturb_failed or not all(g["met"] for g in result["goals"]):
         raise typer.Exit(1)
+
+
+def progress(bar, outcome, total: int) -> None:
+    """A bar on a terminal; a line per clip otherwise (a log, a CI job), so a long run shows it is alive."""
+    bar.update(1)
+    bar.done_clips = getattr(bar, "done_clips", 0) + 1  # a disabled bar counts nothing itself
+    if bar.disable:
+        print(f"validate: {bar.done_clips}/{total} clips ({getattr(outcome, 'name', '')}: "
+              f"{getattr(outcome, 'status', '')})", file=sys.stderr, flush=True)

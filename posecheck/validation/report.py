@@ -75,16 +75,24 @@ def margins_table(margins: dict) -> list[str]:
     return rows
 
 
+TABLE_KEY = ("reps: the labelled count (or the counts that are all acceptable, '9|10') -> the count found, x when "
+             "it is none of them; holds: windows found of those labelled; sitting: share of the labelled sitting "
+             "time given the labelled state; a negative (a clip checked with another exercise's checker) must "
+             "count and cue nothing.")
+
+
 def text_table(report: dict) -> str:
-    rows = [f"{'clip':<52} {'checker':<15} {'reps exp/found':>14} {'holds':>6} {'sitting':>7}  "
+    rows = [TABLE_KEY, "",
+            f"{'clip':<52} {'checker':<15} {'reps':>14} {'holds':>6} {'sitting':>7}  "
             f"{'faults expected':<24} {'faults reported':<30} note"]
-    rows.append("-" * len(rows[0]))
+    rows.append("-" * len(rows[-1]))
     for c in report["clips"]:
         reps = "-" if c["reps_expected"] is None else \
-            f"{'/'.join(map(str, c['reps_expected']))}/{c['reps_found']}{'' if c['rep_error'] == 0 else ' x'}"
+            f"{'|'.join(map(str, c['reps_expected']))} -> {c['reps_found']}{'' if c['rep_error'] == 0 else ' x'}"
         holds = f"{c['holds_found']}/{c['holds_labelled']}" if c["holds_labelled"] else "-"
         note = ""
         if c["role"] == "negative":
+            reps, holds = f"0 -> {c.get('reps_found') or 0}", f"{c.get('holds_found') or 0}/0"
             note = "negative: " + ("silent" if c["negative_silent"] else "NOT SILENT")
         if c["silent_without_reason"]:
             note += " SILENT WITHOUT A REASON"

@@ -127,6 +127,7 @@ def score_clip(clip: str, label: ClipLabel, run: CheckerRun, *, counts_reps: boo
                       reasons=run.reasons(), margins=margin_counts(run.fault_checks))
     if role == "negative":
         score.negative_silent = not run.reps and not run.holds and not reported
+        score.reps_found, score.holds_found = len(run.reps), len(run.holds)  # what broke the silence
     else:
         score.faults_expected = sorted(label.expected_faults())
         score.faults_unsure = sorted(label.unsure_faults())
