@@ -142,6 +142,18 @@ def load_routine(path: str | Path | Traversable) -> Routine:
     return routine
 
 
+def usable_routines() -> tuple[dict[str, Routine], dict[str, str]]:
+    """Every routine that loads (by name), and every one that does not with why: one
+    broken file of the user's must not hide the others."""
+    good, broken = {}, {}
+    for name in routine_files():
+        try:
+            good[name] = get_routine(name)
+        except SpecError as exc:
+            broken[name] = str(exc)
+    return good, broken
+
+
 def get_routine(name: str) -> Routine:
     known = routine_files()
     if name not in known:

@@ -279,17 +279,30 @@ def error_location(loc: tuple) -> str:
     return out
 
 
+# The largest built-in spec is ~12 KB: a spec or routine past this is not one (and a
+# 50 MB file would be read, parsed and held for nothing).
+MAX_TOML_BYTES = 256 * 1024
+
+
 def read_toml(path: str | Path | Traversable, what: str) -> tuple[Path | Traversable, dict]:
     """A spec or routine file's TOML, or a one-line SpecError naming the file."""
     path = Path(path) if isinstance(path, str) else path
     try:
-        return path, tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_TOML_BYTES + 1)
+        if len(raw) > MAX_TOML_BYTES:
+            raise SpecError(f"{path.name}: over {MAX_TOML_BYTES // 1024} KB, too large for a {what}")
+        return path, tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise SpecError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: a folder, not a {what} file") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path.name}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path.name}: not valid TOML ({exc})") from None
+    except RecursionError:  # `[` x 500: the parser recurses once per level
+        raise SpecError(f"{path.name}: nested too deeply to be a {what}") from None
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:

@@ -19,10 +19,14 @@ app.add_typer(routines_app, name="routines")
 @routines_app.command("list")
 def routines_list() -> None:
     """Every routine, and where it comes from."""
-    from ..routines import load_routine, routine_files
+    from ..routines import routine_files, usable_routines
 
+    good, broken = usable_routines()
     for name, found in routine_files().items():
-        routine = load_routine(found.file)
+        if name in broken:  # listed with why, so `show` refusing it is no surprise
+            typer.echo(f"{name:<16} (cannot be used: {broken[name]})  [{found.origin}: {found.file}]")
+            continue
+        routine = good[name]
         steps = ", ".join(f"{s.sets}x {s.exercise}" for s in routine.steps)
         typer.echo(f"{name:<16} {routine.routine.title}: {steps}  [{found.origin}: {found.file}]")
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -135,6 +135,12 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.guided = GuidedRuns(settings.history_path)
     for module in (exercises, profiles, sessions, live, source, monitor, guided):
         app.include_router(module.router)
+
+    @app.exception_handler(RecursionError)
+    async def too_deeply_nested(_request: Request, _exc: RecursionError):
+        # A JSON body nested a few hundred levels deep exhausts the parser's recursion: the
+        # client's fault, said in one line, not a 500 and a traceback.
+        return JSONResponse({"detail": "request body nested too deeply"}, status_code=400)
 
     @app.middleware("http")
     async def refuse_cross_site_changes(request: Request, call_next):

@@ -139,6 +139,8 @@ def load_labels(path: str | Path) -> LabelFile:
         raise PosecheckError(f"{path}: no such label file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PosecheckError(f"{path}: not a readable JSON label file ({exc})") from None
+    except RecursionError:
+        raise PosecheckError(f"{path}: nested too deeply to be a label file") from None
     try:
         labels = LabelFile.model_validate(data)
     except ValidationError as exc:

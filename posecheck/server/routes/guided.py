@@ -3,6 +3,7 @@ a set, the end of a session in words, and the progress page from the local histo
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,21 +12,22 @@ from anyio import to_thread
 
 from ...errors import PosecheckError
 from ...guided import plan_sets
-from ...routines import get_routine, routine_files
+from ...routines import get_routine, usable_routines
 from ...spec import get_spec
 from ..app import Settings
 from ..guided_runs import GuidedRuns, RunNotFound
 from ..schemas import GuidedFinish, GuidedRunOut, GuidedStart, GuidedSummaryOut, RoutineOut
 
 router = APIRouter(tags=["guided"])
+log = logging.getLogger(__name__)
 
 
 def runs(request: Request) -> GuidedRuns:
     return request.app.state.guided
 
 
-def routine_out(name: str) -> dict:
-    routine = get_routine(name)
+def routine_out(name: str, routine=None) -> dict:
+    routine = routine or get_routine(name)
     plans = plan_sets(routine, {s.exercise: get_spec(s.exercise) for s in routine.steps})
     return {"name": routine.name, "title": routine.routine.title, "summary": routine.routine.summary,
             "safety": routine.routine.safety, "advice": routine.routine.advice, "sets": [p.to_dict() for p in plans]}
@@ -33,10 +35,12 @@ def routine_out(name: str) -> dict:
 
 @router.get("/api/routines", response_model=list[RoutineOut])
 def list_routines() -> list[dict]:
-    try:
-        return [routine_out(name) for name in routine_files()]
-    except PosecheckError as exc:
-        raise HTTPException(status_code=500, detail=str(exc)) from None
+    """The routines that load; a broken file of the user's is left out (and logged), so
+    the session page can still start the others."""
+    good, broken = usable_routines()
+    for name, why in broken.items():
+        log.warning("routine %s left out: %s", name, why)
+    return [routine_out(name, routine) for name, routine in good.items()]
 
 
 @router.post("/api/guided", response_model=GuidedRunOut)
