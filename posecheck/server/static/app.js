@@ -95,7 +95,7 @@ function onFrameMessage(msg) {
       const li = document.createElement("li");
       li.textContent = ev.message;
       li.className = ev.code === "good_rep" ? "good" : (ev.code === "rep_counted" ? "" : "fault");
-      $("rep-list").appendChild(li);
+      $("rep-list").prepend(li);
       if (ev.code === "good_rep") { setCue(ev.message, "good"); speak("Good"); }
       if (ev.code === "rep_hold_short") { setCue(ev.message, "fault"); speak(ev.message.split(": ").pop()); }
     } else if (ev.kind === "hold" && ev.code === "hold_short") {
@@ -135,6 +135,19 @@ function sendFrame(capture) {
 }
 
 async function start(mode) {
+  if (state.starting || state.running || state.preparing) return;  // a double click starts one set
+  state.starting = true;
+  try {
+    await startOnce(mode);
+  } finally {
+    state.starting = false;
+  }
+}
+
+async function startOnce(mode) {
+  $("start").disabled = true;
+  $("calibrate").disabled = true;
+  $("exercise").disabled = true;  // one exercise per set
   $("set-summary").hidden = true;
   $("rep-list").innerHTML = "";
   $("notes").innerHTML = "";
@@ -152,6 +165,7 @@ async function start(mode) {
       state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     } catch (err) {
       setCue(`Camera unavailable: ${err.message}`, "fault");
+      stopLocal(true);
       return;
     }
     $("video").hidden = false;
@@ -164,7 +178,7 @@ async function start(mode) {
     const ready = await LiveCamera.prepare({ ex, user: $("user").value, video: $("video"), onMessage: showFrame,
       say: speak, show: setCue, cancelled: () => !state.preparing });
     state.preparing = false;
-    if (!ready) { stopLocal(); return; }
+    if (!ready) { stopLocal(true); return; }
     setCue(mode === "calibrate" ? "Calibrating: move as you normally would" : "Go", "");
     speak(mode === "calibrate" ? "Calibrating" : "Go");
   } else {
@@ -198,7 +212,7 @@ async function start(mode) {
     } else if (msg.type === "summary") {
       showSummary(msg);
     } else if (msg.type === "error") {
-      $("status").textContent = `error: ${msg.message}`;
+      setCue(msg.message, "fault");
       if (msg.code !== "bad_frame" && msg.code !== "frame_too_large" && !state.serverMode) sendFrame(capture);
     }
   };
@@ -208,13 +222,18 @@ async function start(mode) {
   $("stop").disabled = false;
 }
 
-function stopLocal() {
+// `keepCue`: the cue says why the set could not start (a refused user name, no camera): keep it.
+function stopLocal(keepCue = false) {
   state.running = false;
   state.preparing = false;
   $("camera-off").hidden = false;
   $("calibration-panel").hidden = true;
-  setCue($("set-summary").hidden ? "Stopped. Press Start for another set"
-    : "Set finished: the summary is below. Press Start for another set", "");
+  $("exercise").disabled = false;
+  $("status").textContent = "";
+  if (!(keepCue && $("cue").className === "fault")) {
+    setCue($("set-summary").hidden ? "Stopped. Press Start for another set"
+      : "Set finished: the summary is below. Press Start for another set", "");
+  }
   $("overlay").getContext("2d").clearRect(0, 0, $("overlay").width, $("overlay").height);
   if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
   state.stream = null;
@@ -244,3 +263,8 @@ $("keep").addEventListener("click", async () => {
   $("keep").textContent = res.ok ? "Kept" : "Could not keep it";
 });
 loadExercises();
+
+// Leaving the page mid-set ends it: ask first (the server keeps what was counted either way).
+window.addEventListener("beforeunload", (event) => {
+  if (state.running || state.preparing) { event.preventDefault(); event.returnValue = ""; }
+});

@@ -137,11 +137,25 @@ function sendFrame(capture) {
 }
 
 async function startSet() {
+  if (state.starting || state.running || state.preparing) return;  // a double click starts one set
+  state.starting = true;
+  $("start-set").disabled = true;
+  $("skip-set").disabled = true;
+  try {
+    await startSetOnce();
+  } finally {
+    state.starting = false;
+  }
+}
+
+async function startSetOnce() {
   if (!state.stream) {
     try {
       state.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     } catch (err) {
       setCue(`Camera unavailable: ${err.message}`, "fault");
+      $("start-set").disabled = false;
+      $("skip-set").disabled = false;
       return;
     }
     $("video").srcObject = state.stream;
@@ -296,3 +310,8 @@ $("speak").addEventListener("change", () => { if (!$("speak").checked) window.sp
 $("dev").addEventListener("change", () => { $("debug").hidden = !$("dev").checked; });
 $("again").addEventListener("click", () => { location.href = `/session?routine=${encodeURIComponent(state.run.name)}`; });
 loadRoutines();
+
+// Leaving the page mid-session: ask first (a finished set is already stored).
+window.addEventListener("beforeunload", (event) => {
+  if (state.run && !state.ended && (state.running || state.preparing)) { event.preventDefault(); event.returnValue = ""; }
+});
