@@ -9,6 +9,8 @@ Errors name the file and key: `squat.toml: faults[2].metric 'knee_x' is not a kn
 
 from __future__ import annotations
 
+import logging
+
 import tomllib
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -38,6 +40,9 @@ def known_metric(name: str) -> str:
     if name not in METRICS:
         raise ValueError(f"'{name}' is not a known metric (known: {', '.join(sorted(METRICS))})")
     return name
+
+
+log = logging.getLogger(__name__)
 
 
 class _Model(BaseModel):
@@ -332,8 +337,22 @@ def available_exercises() -> list[str]:
 
 
 def all_specs() -> list[ExerciseSpec]:
-    """Every exercise in use, from one look at the spec folders."""
-    return [_load_named(found) for found in spec_files().values()]
+    """Every exercise in use, from one look at the spec folders; a user's spec that does
+    not load is left out (and logged) rather than taking every exercise down with it.
+    `posecheck exercises list` and `exercises validate` say what is wrong with it."""
+    return list(usable_specs()[0].values())
+
+
+def usable_specs() -> tuple[dict[str, ExerciseSpec], dict[str, str]]:
+    """(name -> spec for every spec that loads, name -> why for every one that does not)."""
+    good, broken = {}, {}
+    for name, found in spec_files().items():
+        try:
+            good[name] = _load_named(found)
+        except SpecError as exc:
+            broken[name] = str(exc)
+            log.warning("exercise %s left out: %s", name, exc)
+    return good, broken
 
 
 def _load_named(found: SpecFile) -> ExerciseSpec:

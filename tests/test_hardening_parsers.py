@@ -75,3 +75,24 @@ def test_one_broken_routine_is_listed_with_why_and_the_others_still_start(specs,
         assert started.status_code == 200 and started.json()["sets"]
     finally:
         stop_server(proc)
+
+
+def test_one_broken_exercise_spec_leaves_the_others_usable(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "my_lunge.toml").write_text("[exercise\nname = ")
+    listed = run_cli("--exercises-dir", str(specs), "exercises", "list", check=True).stdout
+    assert "my_lunge" in listed and "cannot be used: my_lunge.toml: not valid TOML" in listed
+    assert "squat" in listed and "Counts reps" in listed
+
+    from .test_browser import start_server, stop_server
+
+    proc, url = start_server({"XDG_DATA_HOME": str(tmp_path / "data"), "POSECHECK_PROFILE_DIR": str(tmp_path / "p")},
+                             "--exercises-dir", str(specs))
+    try:
+        exercises = httpx.get(f"{url}/api/exercises")
+        assert exercises.status_code == 200
+        assert {"squat", "glute_bridge", "bird_dog", "sitting_posture"} <= {e["name"] for e in exercises.json()}
+        assert httpx.get(f"{url}/api/routines").status_code == 200
+    finally:
+        stop_server(proc)

@@ -21,10 +21,11 @@ from .common import (
 def exercises_list() -> None:
     """The exercises posecheck can check, and where each spec comes from."""
     from ..catalog import spec_files
-    from ..spec import load_spec
+    from ..spec import usable_specs
 
+    good, broken = usable_specs()
     for name, found in spec_files().items():
-        summary = load_spec(found.file).exercise.summary
+        summary = good[name].exercise.summary if name in good else f"(cannot be used: {broken[name]})"
         typer.echo(f"{name:<16} {summary}  [{found.origin}: {found.where}]")
 
 
