@@ -27,7 +27,6 @@ from .geometry import (
     forward_sign,
     legs_in_picture,
     near_side,
-    same_family,
 )
 from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
@@ -173,9 +172,7 @@ class Checker:
         phase = "hold" if in_hold else ("rep" if exercising else "rest")
         if rep is None and not in_hold:
             self._faults.collect_baselines(value)
-        # Down on the floor in a squat, or up on the feet in a bridge: not this exercise now.
-        in_position = same_family(position, self.spec.exercise.position)
-        if (rep is not None and rep.rejected is not None) or not in_position:
+        if rep is not None and rep.rejected is not None:
             self._faults.reset()  # not this exercise: nothing in it is judged
             if self._hold is not None:
                 self._hold.discard()
@@ -189,7 +186,7 @@ class Checker:
             self._faults.track_rep(rep, view, value, probe)
         # Inside a rep, a cue waits until the rep has turned at its deepest point and
         # still looks like the exercise: no "chest up" for someone picking up a bottle.
-        if in_position and (not exercising or self._reps.past_deepest_point or in_hold):
+        if not exercising or self._reps.past_deepest_point or in_hold:
             self._emit_cue(t, new_events)
         return FrameResult(t, True, view, position, True, phase, _clean(metrics), self._faults.active,
                            new_events, rep_count=len(self.reps))
@@ -332,21 +329,28 @@ class Checker:
             short = f"held {summary.hold_s:.1f} s, hold {lo:g}-{hi:g} s next time"
         if faults:
             names = ", ".join(self.spec.fault_label(c).lower() for c in faults)
-            self._emit(Event(t, "rep", "rep_with_faults", f"Rep {summary.index}: {names}"
+            self._emit(Event(t, "rep", "rep_with_faults", f"{self._rep_name(summary)}: {names}"
                              + (f"; {short}" if short else ""), 1), new_events)
         elif short:
-            self._emit(Event(t, "rep", "rep_hold_short", f"Rep {summary.index}: {short}", 1), new_events)
+            self._emit(Event(t, "rep", "rep_hold_short", f"{self._rep_name(summary)}: {short}", 1), new_events)
         elif not judged:  # no "good depth" praise for what could not be seen
             why = "from here" if not any(view in f.views for f in self.spec.faults) else \
                 "this time: the camera could not measure it"
-            self._emit(Event(t, "rep", "rep_counted", f"Rep {summary.index} counted (form not judged {why})", 1),
+            self._emit(Event(t, "rep", "rep_counted", f"{self._rep_name(summary)} counted (form not judged {why})", 1),
                        new_events)
         else:
             # Praise only what was measured: "good depth" is not said of a rep whose depth was not judged.
             praise = self.spec.reps.good_rep_cue if not summary.not_judged else \
                 f"no fault seen ({', '.join(self.spec.fault_label(c).lower() for c in summary.not_judged)}: not judged)"
-            self._emit(Event(t, "rep", "good_rep", f"Rep {summary.index}: {praise}", 1),
+            self._emit(Event(t, "rep", "good_rep", f"{self._rep_name(summary)}: {praise}", 1),
                        new_events)
+
+    def _rep_name(self, rep: RepSummary) -> str:
+        """'Rep 3', or for an exercise held per side the side itself ('Left leg + right arm'):
+        its sets count holds per side, so a rep number would contradict the counter."""
+        if rep.side and self.spec.hold is not None and self.spec.hold.per_side:
+            return rep.side[0].upper() + rep.side[1:]
+        return f"Rep {rep.index}"
 
     def _side_name(self, side: str | None) -> str | None:
         """'right leg + left arm' for per-side exercises; None where sides do not matter."""

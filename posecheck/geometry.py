@@ -47,17 +47,6 @@ class Position(str, Enum):
     UNKNOWN = "unknown"
 
 
-# Upright (on the feet or seated) or down on the floor (lying, on hands and knees): a squat
-# is never done on the floor and a bridge never upright, whatever one frame's label says.
-POSTURE_FAMILY = {"standing": "upright", "sitting": "upright", "lying": "floor", "all_fours": "floor"}
-
-
-def same_family(position: str, exercise_position: str) -> bool:
-    """Could the person be doing an exercise done in `exercise_position` from `position`?
-    (Unknown: not ruled out.)"""
-    family = POSTURE_FAMILY.get(position)
-    return family is None or family == POSTURE_FAMILY.get(exercise_position)
-
 
 # --- angles -----------------------------------------------------------------------------
 

@@ -99,9 +99,10 @@ class HoldTimer:
         lo, hi = self.spec.target_s
         verdict = "short of" if h.good_s < lo else ("past" if h.good_s > hi else "within")
         where = f" ({side})" if side else ""
+        # "with good form" only when a fault took time off the hold: otherwise it says the same twice.
+        good = f", {h.good_s:.1f} s with good form" if summary.duration_s - h.good_s >= 0.05 else ""
         events.append(Event(t, "hold", f"hold_{verdict.split()[0]}",
-                            f"Held {summary.duration_s:.1f} s{where}, {h.good_s:.1f} s with good form; "
-                            f"{verdict} the {lo:.0f}-{hi:.0f} s target", 1))
+                            f"Held {summary.duration_s:.1f} s{where}{good}; {verdict} the {lo:.0f}-{hi:.0f} s target", 1))
         return events
 
     def progress(self, t: float) -> dict | None:

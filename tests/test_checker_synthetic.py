@@ -71,7 +71,7 @@ def test_shallow_squat_gets_depth_cue():
     checker, _ = check(Scenario(squat_reps(2, depth_deg=45), view="side_left"), "squat")
     assert all("shallow_depth" in rep.faults for rep in checker.reps)
     cue = next(e for e in checker.events if e.code == "shallow_depth")
-    assert "45 deg" in cue.message and "70 deg" in cue.message  # measured value and default target
+    assert "45°" in cue.message and "70°" in cue.message  # measured value and default target
 
 
 def _calibrated_on(depth_deg: float) -> Profile:
