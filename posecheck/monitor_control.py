@@ -22,6 +22,8 @@ import os
 import re
 import socket
 import socketserver
+import stat
+import sys
 import tempfile
 import threading
 import time
@@ -31,17 +33,61 @@ from pathlib import Path
 
 from .errors import PosecheckError
 
-MAX_REQUEST = 4096
+MAX_REQUEST = 64 * 1024  # bytes in one request line
+READ_TIMEOUT_S = 2.0  # for the whole request line, from the moment it is accepted
+MAX_CONNECTIONS = 64  # handled at once; the next ones are told the monitor is busy
+BACKLOG = 128  # connections waiting to be accepted
+
+
+class MonitorNotRunning(PosecheckError):
+    """Nothing listens on the control socket (as opposed to a monitor that is busy or slow)."""
 
 
 def socket_path(db: Path) -> Path:
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = Path(base) / "posecheck" if base and Path(base).is_dir() else \
         Path(tempfile.gettempdir()) / f"posecheck-{os.getuid()}"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    _private_folder(folder)
     digest = hashlib.sha256(str(Path(db).absolute()).encode()).hexdigest()[:16]
     return folder / f"monitor-{digest}.sock"
+
+
+def _private_folder(folder: Path) -> None:
+    """The socket's folder, made 0700 if missing; in a shared temp folder anyone could have
+    made it first, so it is used only if it is a real folder (not a symlink), ours, and 0700."""
+    try:
+        os.mkdir(folder, 0o700)
+        _chmod_new_folder(folder)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise PosecheckError(f"{folder}: cannot make the monitor's control folder ({exc.strerror})") from None
+    try:
+        info = os.lstat(folder)
+    except OSError as exc:
+        raise PosecheckError(f"{folder}: cannot check the monitor's control folder ({exc.strerror})") from None
+    mode = stat.S_IMODE(info.st_mode)
+    if stat.S_ISLNK(info.st_mode):
+        wrong = "is a symlink, not a folder (someone else may have planted it)"
+    elif not stat.S_ISDIR(info.st_mode):
+        wrong = "is not a folder"
+    elif info.st_uid != os.getuid():
+        wrong = f"is owned by uid {info.st_uid}, not by you (uid {os.getuid()})"
+    elif mode != 0o700:
+        wrong = f"has mode {mode:04o}, not 0700"
+    else:
+        return
+    raise PosecheckError(f"{folder}: the monitor's control folder {wrong}; remove it, or set XDG_RUNTIME_DIR")
+
+
+def _chmod_new_folder(folder: Path) -> None:
+    """0700 whatever the umask, on the folder just made, through a descriptor that refuses
+    to follow a symlink swapped in meanwhile."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
 
 
 def parse_pause(text: str | None, now: datetime | None = None) -> dict:
@@ -101,16 +147,68 @@ class MonitorState:
                     "latest": dict(self.latest)}
 
 
-class _Handler(socketserver.StreamRequestHandler):
+class _TooLong(ValueError):
+    pass
+
+
+def _read_request(conn: socket.socket) -> bytes | None:
+    """The first line, within READ_TIMEOUT_S and MAX_REQUEST bytes; None if the client
+    left without a word. Raises TimeoutError or _TooLong."""
+    deadline = time.monotonic() + READ_TIMEOUT_S
+    data = b""
+    while b"\n" not in data:
+        if len(data) > MAX_REQUEST:
+            raise _TooLong(f"request too long (over {MAX_REQUEST} bytes)")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        conn.settimeout(left)
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data or None
+        data += chunk
+    line = data.split(b"\n", 1)[0]
+    if len(line) > MAX_REQUEST:
+        raise _TooLong(f"request too long (over {MAX_REQUEST} bytes)")
+    return line
+
+
+def _parse(line: bytes) -> dict:
+    try:
+        request = json.loads(line)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    if not isinstance(request, dict):
+        raise ValueError('a request is one JSON object, e.g. {"cmd": "status"}')
+    return request
+
+
+def _reply(conn: socket.socket, reply: dict) -> None:
+    """One JSON line; a client that has gone is no one's problem."""
+    try:
+        conn.settimeout(READ_TIMEOUT_S)
+        conn.sendall((json.dumps(reply) + "\n").encode())
+    except OSError:
+        pass
+
+
+class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         state: MonitorState = self.server.monitor_state  # type: ignore[attr-defined]
-        line = self.rfile.readline(MAX_REQUEST)
         try:
-            request = json.loads(line)
-            reply = answer(state, request, time.time())
-        except (ValueError, TypeError, KeyError) as exc:
-            reply = {"ok": False, "error": f"bad request: {exc}"}
-        self.wfile.write((json.dumps(reply) + "\n").encode())
+            line = _read_request(self.request)
+            if line is None:  # connected and left without a word
+                return
+            reply = answer(state, _parse(line), time.time())
+        except TimeoutError:
+            reply = {"ok": False, "error": f"no request within {READ_TIMEOUT_S:g} s"}
+        except _TooLong as exc:
+            reply = {"ok": False, "error": str(exc)}
+        except OSError:  # the client left
+            return
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            reply = {"ok": False, "error": f"bad request: {str(exc)[:200]}"}
+        _reply(self.request, reply)
 
 
 def answer(state: MonitorState, request: dict, now: float) -> dict:
@@ -135,11 +233,42 @@ def answer(state: MonitorState, request: dict, now: float) -> dict:
     if cmd == "status":
         state.paused(now)
         return {"ok": True, **state.snapshot()}
-    raise ValueError(f"unknown cmd {cmd!r}")
+    raise ValueError(f"unknown cmd {str(cmd)[:40]!r}")
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them: the next one is answered
+    at once that the monitor is busy (an idle client holds its thread READ_TIMEOUT_S at most)."""
     daemon_threads = True
+    request_queue_size = BACKLOG
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address) -> None:
+        if not self.slots.acquire(blocking=False):
+            _reply(request, {"ok": False, "busy": True,
+                             "error": f"busy ({MAX_CONNECTIONS} requests at once); try again"})
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # no thread started: give the slot back
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        """One line in the monitor's terminal, not a traceback; a client gone is not worth one."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            print(f"monitor control socket: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 class ControlServer:
@@ -169,23 +298,48 @@ class ControlServer:
 
 
 def send(path: Path, request: dict, timeout: float = 3.0) -> dict:
-    """One request to a running monitor; a one-line error when none is running."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(path))
-            sock.sendall((json.dumps(request) + "\n").encode())
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    except (FileNotFoundError, ConnectionRefusedError):
-        raise PosecheckError("no monitor is running on this history database (start one with `posecheck monitor`)") from None
-    except OSError as exc:
-        raise PosecheckError(f"cannot reach the running monitor ({exc.strerror or exc})") from None
-    reply = json.loads(data or b"{}")
+    """One request to a running monitor; a one-line error when none is running. A monitor
+    busy with other clients (backlog full, or told so) is asked again until `timeout`."""
+    message = (json.dumps(request) + "\n").encode()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reply = _exchange(path, message, deadline)
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise MonitorNotRunning("no monitor is running on this history database "
+                                    "(start one with `posecheck monitor`)") from None
+        except BlockingIOError:  # its backlog is full
+            reply = {"ok": False, "busy": True, "error": "busy (too many requests waiting); try again"}
+        except OSError as exc:
+            raise PosecheckError(f"cannot reach the running monitor ({exc.strerror or exc})") from None
+        if not (reply.get("busy") and time.monotonic() < deadline - 0.05):
+            break
+        time.sleep(0.02)
     if not reply.get("ok"):
         raise PosecheckError(f"the monitor refused: {reply.get('error', 'no answer')}")
     return reply
+
+
+def _exchange(path: Path, message: bytes, deadline: float) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(max(deadline - time.monotonic(), 0.05))
+        sock.connect(str(path))
+        try:
+            sock.sendall(message)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered (busy) and closed before reading: the answer is there to read
+        data = b""
+        while not data.endswith(b"\n"):
+            sock.settimeout(max(deadline - time.monotonic(), 0.05))
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    try:
+        reply = json.loads(data or b"{}")
+    except ValueError:
+        reply = None
+    return reply if isinstance(reply, dict) else {"ok": False, "error": "an answer that is not JSON"}

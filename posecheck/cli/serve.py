@@ -78,7 +78,8 @@ def serve(
                               history_db=history_path(db))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
     typer.echo(f"posecheck live coach on http://{shown}:{port}/ (Ctrl-C to stop)")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    # A client that stops reading cannot hold shutdown up for ever: open responses get 3 s.
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", timeout_graceful_shutdown=3))
     server.run(sockets=[sock])
 
 
