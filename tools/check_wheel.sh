@@ -28,15 +28,14 @@ for version in 3.11 3.12 3.13; do
     start=$(date +%s)
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip > "$venv.log" 2>&1
-    # A new user's install: an empty pip cache, so what lands in it is what was downloaded.
-    cache="$WORK/pip-cache-$version"
+    # A new user's install: pip's report names every archive it fetched; their sizes are the
+    # download (local wheel folders, as on some machines, are sized the same way).
     install_start=$(date +%s)
-    PIP_CACHE_DIR="$cache" "$venv/bin/python" -m pip install --quiet "$WHEEL" >> "$venv.log" 2>&1 \
+    "$venv/bin/python" -m pip install --quiet --report "$WORK/report-$version.json" "$WHEEL" >> "$venv.log" 2>&1 \
         || { tail -20 "$venv.log"; exit 1; }
     install_s=$(( $(date +%s) - install_start ))
-    downloaded_mb=$(( $(du -sb "$cache" | cut -f1) / 1000000 ))
-    rm -rf "$cache"
-    echo "python$version: install from the wheel: ${downloaded_mb} MB downloaded, ${install_s} s"
+    downloaded_mb="$("$venv/bin/python" tools/download_size.py "$WORK/report-$version.json")"
+    echo "python$version: install from the wheel: ${downloaded_mb} MB of archives fetched, ${install_s} s"
     # Bounded dependencies resolve in one pass (mediapipe's unbounded jax once cost 1.3-1.9 GB).
     [ "$downloaded_mb" -lt 400 ] || { echo "python$version: ${downloaded_mb} MB downloaded, over 400 MB"; exit 1; }
     mp="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mediapipe"))')"

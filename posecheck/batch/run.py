@@ -65,7 +65,7 @@ def _run_ray(jobs, options: BatchOptions, workers: int, address: str | None, don
     except ImportError:
         from ..errors import PosecheckError
 
-        raise PosecheckError("the ray engine needs Ray: pip install 'posecheck[ray]'") from None
+        raise PosecheckError("the ray engine needs Ray: pip install 'posecheck-coach[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
         if address:
