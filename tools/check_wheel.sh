@@ -53,7 +53,7 @@ for version in 3.11 3.12 3.13; do
       # Routines and the handout template are package data too.
       "$venv/bin/posecheck" routines show back_care | grep -q "Set 3 of 3: 10 squat reps" \
           || { echo "python$version: back_care routine missing from the wheel"; exit 1; }
-      "$venv/bin/posecheck" session --routine back_care --source "$CLIP" --db "$WORK/h-$version.sqlite" > /dev/null \
+      "$venv/bin/posecheck" session --routine back_care --set "squat=$CLIP" --db "$WORK/h-$version.sqlite" > /dev/null \
           && "$venv/bin/posecheck" report --db "$WORK/h-$version.sqlite" --since 1d -o "$WORK/r-$version.html" > /dev/null \
           && grep -q "Exercise report for default" "$WORK/r-$version.html" \
           || { echo "python$version: guided session or handout failed from the wheel"; exit 1; }
