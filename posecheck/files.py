@@ -33,22 +33,55 @@ def apply_umask(path: str | os.PathLike, *, folder: bool = False) -> None:
 def atomic_write(path: Path, mode: str = "w"):
     """A file handle whose content appears at `path` only when the block ends without an
     error (temp file beside it, then a rename), with the user's usual file mode."""
+    if path.is_dir():  # else the rename fails naming the temp file, not what was asked for
+        raise PosecheckError(f"{path}: names a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": ""} if "b" not in mode else {})) as fh:
             yield fh
         apply_umask(tmp)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:  # the error names the file asked for, never the temp file
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def private_dir(path: Path) -> Path:
-    """The user's own data (profiles, kept sessions, posture history): 0700 whatever
-    the umask, as it says how someone moves and sits."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """The user's own data (profiles, kept sessions, posture history): every folder made
+    here is 0700 whatever the umask (the parents too: `mkdir(parents=True)` would give them
+    the umask's 0755), as it says how someone moves and sits. Folders that exist already
+    are left as they are."""
+    missing = []
+    folder = Path(path)
+    while not folder.is_dir() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by another process (or a file: said below)
+            if not folder.is_dir():
+                raise
+            continue
+        os.chmod(folder, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty and 0600 unless it exists (SQLite gives its -wal and -shm files
+    the mode of the database file, so they are private too)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
     return path
 
 

@@ -19,8 +19,11 @@ from .verdicts import is_good
 # pain_stop: ended by the pain button; skipped; not_reached: the session ended before it;
 # no_footage: headless, no readable video for it; repeated: a set done again (the later one
 # counts). Reps and holds of done, stopped and pain-stopped sets all count: they were done.
-# wrong_exercise: headless, its video shows another exercise (set_videos.py).
-STATUSES = ("done", "stopped", "pain_stop", "skipped", "not_reached", "no_footage", "wrong_exercise", "repeated")
+# wrong_exercise: headless, its video shows another exercise (set_videos.py); unreadable:
+# headless, a video was given but could not be read (`reason` says why). A pain_stop set is
+# never re-marked repeated: a stop for pain stays in the history.
+STATUSES = ("done", "stopped", "pain_stop", "skipped", "not_reached", "no_footage", "wrong_exercise", "unreadable",
+            "repeated")
 DONE_STATUSES = ("done",)
 COUNTED_STATUSES = ("done", "stopped", "pain_stop")
 
@@ -64,7 +67,7 @@ class SetPlan:
         return f"Set {self.set_number} of {self.sets}: {what}"
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "description": self.describe()}
+        return {**asdict(self), "target": self.target, "description": self.describe()}
 
 
 def holds_toward_target(holds_by_side: dict[str, int], per_side: bool) -> int:
@@ -176,6 +179,7 @@ class SetOutcome:
     depth_calibrated: bool | None = None
     duration_s: float = 0.0
     source: str | None = None
+    reason: str | None = None  # why a set was not done, in words (an unreadable video's problem)
 
     @property
     def done(self) -> int:
@@ -232,8 +236,8 @@ def cue_text(spec: ExerciseSpec, code: str) -> str:
     return ""
 
 
-def not_done(plan: SetPlan, status: str) -> SetOutcome:
-    return SetOutcome(plan=plan, status=status)
+def not_done(plan: SetPlan, status: str, reason: str | None = None) -> SetOutcome:
+    return SetOutcome(plan=plan, status=status, reason=reason)
 
 
 def plural(n: int, word: str) -> str:
@@ -250,6 +254,8 @@ def set_words(o: SetOutcome) -> str:
         return f"{head}: not done (no video for it)."
     if o.status == "wrong_exercise":
         return f"{head}: not done (its video shows another exercise)."
+    if o.status == "unreadable":
+        return f"{head}: not done (its video could not be read{f': {o.reason}' if o.reason else ''})."
     if o.status == "not_reached":
         return f"{head}: not done."
     if o.status == "repeated":
@@ -305,13 +311,22 @@ class SessionSummary:
 def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) -> SessionSummary:
     """The end of a session in words: sets done against the plan, then per exercise what
     was done against its targets, which faults came up and how often, and depth."""
-    lines = []
-    outcomes = [o for o in outcomes if o.status != "repeated"]
+    return summarise_named(routine.name, routine.routine.title, outcomes, pain_stop=pain_stop)
+
+
+def sets_done_line(title: str, outcomes: list[SetOutcome], planned: int, *, pain_stop: bool, end: str = ".") -> str:
     done_sets = [o for o in outcomes if o.status in DONE_STATUSES]
     stopped = [o for o in outcomes if o.status == "stopped"]
-    lines.append(f"{routine.routine.title}: {len(done_sets)} of {len(outcomes)} sets done"
-                 + (f", {len(stopped)} stopped early" if stopped else "")
-                 + (" (stopped for pain)." if pain_stop else "."))
+    return (f"{title}: {len(done_sets)} of {planned} sets done" + (f", {len(stopped)} stopped early" if stopped else "")
+            + (" (stopped for pain)" if pain_stop else "") + end)
+
+
+def summarise_named(name: str, title: str, outcomes: list[SetOutcome], *, pain_stop: bool) -> SessionSummary:
+    """`summarise` by the routine's name and title (a session stored in the history may
+    name a routine that is no longer there)."""
+    lines = []
+    outcomes = [o for o in outcomes if o.status != "repeated"]
+    lines.append(sets_done_line(title, outcomes, len(outcomes), pain_stop=pain_stop))
     by_exercise: dict[str, list[SetOutcome]] = {}
     for o in outcomes:
         by_exercise.setdefault(o.plan.exercise, []).append(o)
@@ -372,4 +387,4 @@ def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) 
     if pain_stop:
         lines.append("You stopped for pain. If it was sharp or shot down your leg, or it does not settle, "
                      "stop these exercises and see your physiotherapist or doctor.")
-    return SessionSummary(routine.name, routine.routine.title, outcomes, pain_stop, lines)
+    return SessionSummary(name, title, outcomes, pain_stop, lines)

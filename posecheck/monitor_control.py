@@ -43,13 +43,25 @@ class MonitorNotRunning(PosecheckError):
     """Nothing listens on the control socket (as opposed to a monitor that is busy or slow)."""
 
 
+# AF_UNIX socket paths hold at most 107 bytes on Linux.
+MAX_SOCKET_PATH = 107
+
+
 def socket_path(db: Path) -> Path:
+    """The control socket of the monitor on `db`: one per database, whatever name reaches
+    it (symlinks and '..' resolved), in the runtime folder, or the temp folder when that
+    one is missing or too deep for a socket path."""
+    digest = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    name = f"monitor-{digest}.sock"
     base = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(base) / "posecheck" if base and Path(base).is_dir() else \
-        Path(tempfile.gettempdir()) / f"posecheck-{os.getuid()}"
+    folder = Path(base) / "posecheck" if base and Path(base).is_dir() else None
+    if folder is None or len(os.fsencode(folder / name)) > MAX_SOCKET_PATH:
+        folder = Path(tempfile.gettempdir()) / f"posecheck-{os.getuid()}"
+    if len(os.fsencode(folder / name)) > MAX_SOCKET_PATH:
+        raise PosecheckError(f"{folder}: too deep for the monitor's control socket (at most {MAX_SOCKET_PATH} "
+                             f"bytes); set TMPDIR or XDG_RUNTIME_DIR to a shorter folder")
     _private_folder(folder)
-    digest = hashlib.sha256(str(Path(db).absolute()).encode()).hexdigest()[:16]
-    return folder / f"monitor-{digest}.sock"
+    return folder / name
 
 
 def _private_folder(folder: Path) -> None:
@@ -99,9 +111,10 @@ def parse_pause(text: str | None, now: datetime | None = None) -> dict:
     if text in ("until-tomorrow", "tomorrow"):
         tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return {"until_ts": tomorrow.timestamp()}
-    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+    match = re.fullmatch(r"(?:(\d{1,7})h)?(?:(\d{1,7})m)?(?:(\d{1,9})s)?", text)
     if not match or not any(match.groups()):
-        raise PosecheckError(f"'{text}': say how long, e.g. 30m, 1h, 1h30m, or until-tomorrow")
+        shown = text if len(text) <= 24 else f"{text[:24]}..."
+        raise PosecheckError(f"'{shown}': say how long, e.g. 30m, 1h, 1h30m, or until-tomorrow")
     h, m, s = (int(g or 0) for g in match.groups())
     seconds = h * 3600 + m * 60 + s
     if not 0 < seconds <= 7 * 86400:
@@ -281,6 +294,8 @@ class ControlServer:
         old = os.umask(0o177)  # the socket is the user's alone (0600)
         try:
             self.server = _Server(str(path), _Handler)
+        except OSError as exc:
+            raise PosecheckError(f"{path}: cannot open the monitor's control socket ({exc.strerror or exc})") from None
         finally:
             os.umask(old)
         self.server.monitor_state = state  # type: ignore[attr-defined]
@@ -311,7 +326,7 @@ def send(path: Path, request: dict, timeout: float = 3.0) -> dict:
         except BlockingIOError:  # its backlog is full
             reply = {"ok": False, "busy": True, "error": "busy (too many requests waiting); try again"}
         except OSError as exc:
-            raise PosecheckError(f"cannot reach the running monitor ({exc.strerror or exc})") from None
+            raise PosecheckError(f"cannot reach the running monitor at {path} ({exc.strerror or exc})") from None
         if not (reply.get("busy") and time.monotonic() < deadline - 0.05):
             break
         time.sleep(0.02)

@@ -115,6 +115,28 @@ class ExerciseTrend:
         return [p for p in self.periods if p.depth_share is not None]
 
 
+def parse_day(text: str, today: datetime | None = None) -> datetime:
+    """A day a person names: `2026-11-01`, or `14d` / `4w` back from today; its local
+    midnight. ValueError, in words, for anything else, including a day the platform's clock
+    cannot take (`0001-01-01`, `1000000w`): the CLI's --since/--until and /progress share it."""
+    today = (today or datetime.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+    shown = text if len(text) <= 24 else f"{text[:24]}..."
+    try:
+        if text[-1:] in ("d", "w") and text[:-1].isdigit():
+            day = today - timedelta(days=int(text[:-1]) * (7 if text[-1] == "w" else 1))
+        else:
+            day = datetime.strptime(text, "%Y-%m-%d")
+    except OverflowError:
+        raise ValueError(f"'{shown}': too far back") from None
+    except ValueError:
+        raise ValueError(f"'{shown}': give a date as YYYY-MM-DD, or 14d / 4w back from today") from None
+    try:
+        day.timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"'{shown}': out of range; give a later date") from None
+    return day
+
+
 def period_start(day: date, weekly: bool) -> date:
     return day - timedelta(days=day.weekday()) if weekly else day
 

@@ -183,7 +183,7 @@ def test_sets_without_a_video_are_not_done_and_an_unreadable_video_lets_the_othe
     broken.write_bytes(b"not a video at all")
     summary, db = session_json(tmp_path, [recording_for("bridge_side.mp4"), broken])
     assert summary["returncode"] == 2 and "broken.mp4" in summary["stderr"]
-    assert [s["status"] for s in summary["sets"]] == ["done", "no_footage", "no_footage"]
+    assert [s["status"] for s in summary["sets"]] == ["done", "unreadable", "no_footage"]  # a video was given
     assert summary["lines"][0].endswith("1 of 3 sets done.")
     assert rows(db, "SELECT status FROM exercise_sessions") == [("partial",)]
 

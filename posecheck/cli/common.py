@@ -94,9 +94,12 @@ ExerciseOpt = Annotated[str, typer.Option("--exercise", "-e", help="squat, glute
 UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use.")]
 
 def history_path(db: Optional[Path]) -> Path:
+    """The history file, resolved (symlinks, `..`): one file has one name, so its monitor
+    lock and its monitor's control channel are found however it was named."""
     from ..models import user_data_dir
+    from ..sinks.history import history_key
 
-    return db or user_data_dir() / "history.sqlite"
+    return history_key(db or user_data_dir() / "history.sqlite")
 
 
 DbOpt = Annotated[Optional[Path], typer.Option("--db", help="History database (default: user data folder).")]

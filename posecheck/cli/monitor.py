@@ -93,7 +93,12 @@ def monitor_pause(
     paused time is recorded as such."""
     from ..monitor_control import parse_pause, send, socket_path
 
-    reply = send(socket_path(history_path(db)), {"cmd": "pause", **parse_pause(duration)})
+    try:
+        request = parse_pause(duration)
+    except ValueError:  # a number too long to read (Python's 4300-digit limit)
+        raise PosecheckError(f"'{duration[:20]}...': say how long, e.g. 30m, 1h, 1h30m, or until-tomorrow "
+                             "(a pause lasts from 1 s to 7 days)") from None
+    reply = send(socket_path(history_path(db)), {"cmd": "pause", **request})
     typer.echo(_pause_words(reply))
 
 
@@ -139,7 +144,9 @@ def _pause_words(reply: dict) -> str:
 def monitor_lock(db: Path):
     """One monitor per history: two would credit the same minutes twice."""
     from ..files import LockHeld, PidLock
+    from ..sinks.history import history_key
 
+    db = history_key(db)  # a symlink or `a/b/../` to the same file takes the same lock
     lock = PidLock(db.with_name(db.name + ".monitor.lock"))
     try:
         lock.acquire()

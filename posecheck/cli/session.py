@@ -76,7 +76,7 @@ def session(
     from ..profiles import load_profile
     from ..routines import get_routine
     from ..sinks.history import History
-    from ..sinks.training_log import TrainingLog
+    from ..sinks.training_log import SessionRecorder, TrainingLog
     from ..set_videos import WrongExercise, analyze_set, assign_videos
     from ..spec import all_specs, get_spec
 
@@ -89,10 +89,11 @@ def session(
     profile = load_profile(user)
     store = profile.keep_history if keep is None else keep
     settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side))
-    log = None
-    if store:
+    log = recorder = None
+    if store:  # each set is written as it ends; a database another program holds locked is waited for
         log = TrainingLog(History(history_path(db)))
-        session_id = log.start_session(user, routine.name, routine.routine.title, len(plans))
+        recorder = SessionRecorder(log, user, routine.name, routine.routine.title, len(plans),
+                                   warn=lambda text: typer.echo(text, err=True))
     say = (lambda _text: None) if as_json else typer.echo
     say(f"{routine.routine.title}. Before you start:")
     for line in routine.routine.safety:
@@ -115,46 +116,56 @@ def session(
                 except PosecheckError as exc:
                     failed.append(f"{source}: {exc}")
                     typer.echo(f"posecheck: error: {exc}", err=True)
-                    outcome = not_done(plan, "wrong_exercise" if isinstance(exc, WrongExercise) else "no_footage")
+                    outcome = (not_done(plan, "wrong_exercise") if isinstance(exc, WrongExercise) else
+                               not_done(plan, "unreadable", short_reason(exc, source)))
                 else:
                     outcome = outcome_from_report(plan, report, specs[plan.exercise], profile, source=str(source))
             outcomes.append(outcome)
             say(f"  {set_words(outcome)}")
-            if log is not None:
-                log.add_set(user, outcome, session_id=session_id)
+            if recorder is not None:
+                recorder.add_set(outcome)
             if plan.rest_s and plan.index + 1 in videos:
                 say(f"  Rest {plan.rest_s:g} s.")
         summary = summarise(routine, outcomes, pain_stop=False)
-        if log is not None:
-            log.finish_session(session_id, summary)
+        if recorder is not None:
+            recorder.finish(summary)
     finally:
         if log is not None:
             log.history.close()
+    unsaved = recorder.unsaved() if recorder is not None else None
     if as_json:
-        typer.echo(json.dumps({**summary.to_dict(), "stored": store, "failed": failed}, indent=2))
+        typer.echo(json.dumps({**summary.to_dict(), "stored": store and unsaved is None, "failed": failed}, indent=2))
     else:
         typer.echo("Summary:")
         for line in summary.lines:
             typer.echo(f"  {line}")
-        if store:
+        if store and unsaved is None:
             typer.echo(f"Stored in {history_path(db)}.")
         if failed:
             typer.echo(f"{len(failed)} video(s) not used: " + "; ".join(failed))
+    if unsaved is not None:  # after the summary: what was analysed is on the screen
+        raise PosecheckError(unsaved)
     if failed:
         raise typer.Exit(2)
 
 
-def parse_since(text: str) -> datetime:
-    """`2026-11-01`, or `14d` / `4w` back from today (midnight)."""
-    from datetime import timedelta
+def short_reason(exc: Exception, source: Path) -> str:
+    """Why a video could not be read, without its path (the set's line names the set) or
+    the decoder's own words: `not a readable video file`."""
+    text = str(exc)
+    for prefix in (f"{source}: ", f"{source.name}: "):
+        text = text.removeprefix(prefix)
+    return text.split(" (", 1)[0].strip().rstrip(".") or "unknown problem"
 
-    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+
+def parse_since(text: str, option: str = "--since") -> datetime:
+    """`2026-11-01`, or `14d` / `4w` back from today (midnight); progress.parse_day."""
+    from ..progress import parse_day
+
     try:
-        if text[-1:] in ("d", "w") and text[:-1].isdigit():
-            return today - timedelta(days=int(text[:-1]) * (7 if text[-1] == "w" else 1))
-        return datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        raise typer.BadParameter(f"'{text}': give a date as YYYY-MM-DD, or 14d / 4w back from today") from None
+        return parse_day(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
 
 
 @app.command()
@@ -170,15 +181,24 @@ def report(
     (sessions and sets against the plan), per-exercise trends, depth against your
     calibrated mobility, recurring faults with their cue, and stops for pain. It stays
     on this computer unless you send it; --pdf also writes it as a PDF."""
+    from ..files import writable_file
+    from ..profiles import check_name
     from ..sinks.handout import write_handout, write_handout_pdf
     from ..sinks.history import History
 
+    check_name(user)  # it names the page's file, and it is a user name like any other
     start = parse_since(since)
-    end = parse_since(until) if until else None
+    end = parse_since(until, "--until") if until else None
+    if end is not None and end <= start:
+        raise typer.BadParameter(f"'{until}' is not after --since {since}: the report would cover nothing",
+                                 param_hint="'--until'")
     path = history_path(db)
     if not path.is_file():
         raise PosecheckError(f"{path}: no history yet (finish a set or a guided session first)")
     out = out or Path(f"posecheck-report-{user}-{datetime.now():%Y-%m-%d}.html")
+    writable_file(out, "report")
+    if pdf:
+        writable_file(out.with_suffix(".pdf"), "PDF report")
     with History(path, readonly=True) as history:
         write_handout(history, user, start, out, end)
         typer.echo(f"wrote {out}")

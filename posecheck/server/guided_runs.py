@@ -7,7 +7,9 @@ the history too, as free sets."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +30,10 @@ from ..sinks.history import History
 from ..sinks.training_log import TrainingLog
 from ..spec import ExerciseSpec, get_spec
 
-MAX_RUNS = 20  # runs kept in memory; the oldest go first (a page left open is not a leak)
+MAX_RUNS = 20  # runs kept in memory; finished ones go first, then the oldest (a page left open is not a leak)
+# A running run let go still takes the set it has in flight and its end (a pain stop is
+# never lost): its id leads to its row for this many more runs; it starts no new set.
+MAX_LET_GO = 200
 
 
 class RunNotFound(PosecheckError):
@@ -47,16 +52,36 @@ class GuidedRun:
     outcomes: dict[int, SetOutcome] = field(default_factory=dict)
     set_rows: dict[int, int] = field(default_factory=dict)  # set index -> history row
     summary: SessionSummary | None = None
+    pain_stops: int = 0  # sets stopped for pain, redone or not
 
 
 class GuidedRuns:
     def __init__(self, history_path: Path) -> None:
         self.history_path = history_path
         self._runs: dict[str, GuidedRun] = {}
+        self._let_go: OrderedDict[str, GuidedRun] = OrderedDict()
         self._lock = threading.Lock()
+        self.close_left_running()
 
     def _log(self) -> TrainingLog:
         return TrainingLog(History(self.history_path))
+
+    def close_left_running(self) -> None:
+        """At the server's start: session rows a server or `posecheck session` left running
+        (killed, crashed) are closed with what they hold. Only a file holding such a row
+        is opened for writing; a file that cannot be is left to the pages to report."""
+        if not Path(self.history_path).is_file():
+            return
+        try:
+            with History(self.history_path, readonly=True) as reader:
+                if not reader.has_table("exercise_sessions") or reader.db.execute(
+                        "SELECT 1 FROM exercise_sessions WHERE status = 'running' LIMIT 1").fetchone() is None:
+                    return
+            log = self._log()
+            with log.history:
+                log.close_abandoned()
+        except (PosecheckError, sqlite3.Error):
+            pass
 
     def start(self, routine_name: str, user: str) -> GuidedRun:
         routine = get_routine(routine_name)
@@ -67,18 +92,38 @@ class GuidedRuns:
             log = self._log()
             with log.history:
                 run.session_row = log.start_session(user, routine.name, routine.routine.title, len(run.plans))
+        let_go = []
         with self._lock:
             while len(self._runs) >= MAX_RUNS:
-                self._runs.pop(next(iter(self._runs)))
+                old = next((k for k, r in self._runs.items() if r.summary is not None), next(iter(self._runs)))
+                gone = self._runs.pop(old)
+                if gone.summary is None:
+                    let_go.append(gone)
+                    self._let_go[old] = gone
+                    while len(self._let_go) > MAX_LET_GO:
+                        self._let_go.popitem(last=False)
             self._runs[run.id] = run
+        for gone in let_go:  # its row holds what was done so far: closed now, not left running
+            if gone.keep and gone.session_row is not None:
+                try:
+                    log = self._log()
+                    with log.history:
+                        log.close_stored(gone.session_row)
+                except (PosecheckError, sqlite3.Error):
+                    pass  # left running: closed at the next start
         return run
 
-    def get(self, run_id: str) -> GuidedRun:
+    def get(self, run_id: str, *, let_go: bool = False) -> GuidedRun:
+        """A run in memory; `let_go`: also one let go while running (for its last set and its end)."""
         with self._lock:
-            run = self._runs.get(run_id)
+            run = self._runs.get(run_id) or (self._let_go.get(run_id) if let_go else None)
         if run is None:
             raise RunNotFound(f"no guided session '{run_id[:20]}' (it ended, or the server restarted)")
         return run
+
+    def _let_go_run(self, run: GuidedRun) -> bool:
+        with self._lock:
+            return self._runs.get(run.id) is not run
 
     def plan(self, run_id: str, index: int) -> SetPlan:
         run = self.get(run_id)
@@ -89,8 +134,14 @@ class GuidedRuns:
         return run.plans[index]
 
     def record(self, run_id: str, index: int, report: dict, *, pain: bool = False) -> SetOutcome:
-        plan = self.plan(run_id, index)
-        run = self.get(run_id)
+        """A set that ended (done, or stopped for pain): stored as it happens, even when its
+        run was let go while the set was in flight."""
+        run = self.get(run_id, let_go=True)
+        if not 0 <= index < len(run.plans):
+            raise RunNotFound(f"set {index} is not in this session (0-{len(run.plans) - 1})")
+        if run.summary is not None:
+            raise RunNotFound("this guided session has ended")
+        plan = run.plans[index]
         profile = load_profile(run.user)
         outcome = outcome_from_report(plan, report, run.specs[plan.exercise], profile,
                                       status="pain_stop" if pain else "done")
@@ -106,21 +157,28 @@ class GuidedRuns:
     def _store(self, run: GuidedRun, index: int, outcome: SetOutcome) -> None:
         with self._lock:
             repeated = run.set_rows.get(index)
+            before = run.outcomes.get(index)
             run.outcomes[index] = outcome
+            if outcome.status == "pain_stop":
+                run.pain_stops += 1
         if not run.keep:
             return
         log = self._log()
         with log.history:
-            if repeated is not None:  # the set was done again: the later one counts
+            # The set was done again: the later one counts; a stop for pain stays what it was.
+            if repeated is not None and (before is None or before.status != "pain_stop"):
                 log.mark_set(repeated, "repeated")
             run.set_rows[index] = log.add_set(run.user, outcome, session_id=run.session_row)
+            if self._let_go_run(run) and run.summary is None and run.session_row is not None:
+                log.close_stored(run.session_row, only_running=False)  # its closed row now holds this set too
 
     def finish(self, run_id: str, *, pain: bool) -> SessionSummary:
-        run = self.get(run_id)
+        run = self.get(run_id, let_go=True)
         if run.summary is not None:
             return run.summary
         outcomes = [run.outcomes.get(p.index) or not_done(p, "not_reached") for p in run.plans]
-        summary = summarise(run.routine, outcomes, pain_stop=pain)
+        # A set stopped for pain and then redone still makes it a session stopped for pain.
+        summary = summarise(run.routine, outcomes, pain_stop=pain or run.pain_stops > 0)
         run.summary = summary
         if run.keep and run.session_row is not None:
             log = self._log()

@@ -23,13 +23,14 @@ tables, user_version 0) is version 1's tables already, so upgrading it only adds
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from ..errors import PosecheckError
-from ..files import private_dir
+from ..files import private_dir, private_file
 
 STATES = ("upright", "slouched", "not_sitting", "not_visible", "away", "paused", "stale")
 
@@ -107,9 +108,15 @@ def migrate(db: sqlite3.Connection, path: Path) -> int:
     return found
 
 
+BUSY_TIMEOUT_S = 10  # how long a write waits for another program's write to end
+
+
 def database_problem(path: Path, exc: Exception) -> str:
     """One line on why SQLite could not use `path`; nothing is changed in the file."""
     text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (f"{path}: the history database is locked: another program is writing to it "
+                f"(waited {BUSY_TIMEOUT_S} s)")
     if "not a database" in text or "malformed" in text:
         return f"{path}: not a posecheck history database ({text}); it was left untouched"
     if "readonly" in text or "read-only" in text:
@@ -119,8 +126,26 @@ def database_problem(path: Path, exc: Exception) -> str:
     return f"{path}: history database error ({text})"
 
 
+def history_key(path: str | Path) -> Path:
+    """The one name of a history file, whatever way it was reached (a symlink, `a/b/../`):
+    what its locks and its monitor's control channel are derived from."""
+    return Path(path).expanduser().resolve()
+
+
+def read_uri(path: Path) -> str:
+    """A reader's URI: read-only; and where the folder cannot be written (a read-only
+    mount), immutable, as SQLite could not make the -shm file a WAL file needs to be read.
+    Nobody can be writing there; a -wal left with content is read the normal way."""
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not (wal.exists() and wal.stat().st_size):
+        uri += "&immutable=1"
+    return uri
+
+
 class History:
-    """`readonly`: for readers (the web page, reports) that must not create the file."""
+    """`readonly`: for readers (the web page, reports) that must not create the file.
+    Readers and writers alike refuse a file from a newer posecheck (`schema_version`)."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -130,9 +155,11 @@ class History:
         try:
             if not readonly:
                 private_dir(self.path.parent)
-            uri = f"file:{quote(str(self.path.absolute()))}?mode={'ro' if readonly else 'rwc'}"
-            self.db = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+                private_file(self.path)  # 0600 from the start, and so are its -wal and -shm
+            uri = read_uri(self.path) if readonly else f"file:{quote(str(self.path.absolute()))}?mode=rwc"
+            self.db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
             if readonly:
+                schema_version(self.db, self.path)
                 self.db.execute("SELECT count(*) FROM minutes").fetchone()
             else:
                 schema_version(self.db, self.path)
@@ -147,7 +174,11 @@ class History:
                 raise
             raise PosecheckError(database_problem(self.path, exc)) from None
         except OSError as exc:
-            raise PosecheckError(f"{self.path}: cannot create the history folder ({exc.strerror})") from None
+            raise PosecheckError(f"{self.path}: cannot create the history database there ({exc.strerror})") from None
+
+    @property
+    def key(self) -> Path:
+        return history_key(self.path)
 
     def states(self) -> tuple[str, ...]:
         """The states this file has columns for (a reader may open an older file)."""
@@ -292,8 +323,12 @@ def daily_scores(history: History, days: int = 30, today: datetime | None = None
     today = (today or datetime.now()).replace(hour=0, minute=0, second=0, microsecond=0)
     out = []
     for back in range(days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        totals = state_totals(history.minutes(*day_bounds(day)))
+        try:
+            day = today - timedelta(days=back)
+            bounds = day_bounds(day)
+        except (ValueError, OverflowError, OSError):  # before the calendar's (or the clock's) first day
+            continue
+        totals = state_totals(history.minutes(*bounds))
         out.append({"date": f"{day:%Y-%m-%d}", "score": posture_score(totals["upright"], totals["slouched"]),
                     "judged_min": round((totals["upright"] + totals["slouched"]) / 60, 1)})
     return out

@@ -147,6 +147,10 @@ def load_labels(path: str | Path) -> LabelFile:
         err = exc.errors()[0]
         raise PosecheckError(f"{path}: {error_location(err['loc'])}: {err['msg']}") from None
     for name, clip in labels.clips.items():
+        # A typo ("squats") would leave the clip out of every score without a word.
+        if clip.checker is None and not clip.exercise.startswith("other:"):
+            raise PosecheckError(f"{path}: clips.{name}.exercise: unknown exercise '{clip.exercise[:40]}' "
+                                 f"(known: {', '.join(CHECKERS)}, or other:<what> for a different exercise)")
         unknown = [c for c in clip.check_as if c not in CHECKERS]
         if unknown:
             raise PosecheckError(f"{path}: clips.{name}.check_as: unknown checker '{unknown[0]}' "

@@ -83,17 +83,18 @@ session first.</p><p><a href="/session">Start a guided session</a></p></section>
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
 def progress_page(settings: Settings, user: str = "default", since: str | None = None) -> HTMLResponse:
     from ...profiles import check_name
+    from ...progress import parse_day
     from ...sinks.handout import render_progress
     from ...sinks.history import History
 
     try:
         check_name(user)
-        start = datetime.strptime(since, "%Y-%m-%d") if since else \
+        start = parse_day(since) if since else \
             datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(weeks=4)
     except PosecheckError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
-    except ValueError:
-        raise HTTPException(status_code=400, detail="since must be YYYY-MM-DD") from None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=f"since: {exc}") from None
     if not settings.history_path.is_file():
         return HTMLResponse(NO_HISTORY_PAGE)
     try:

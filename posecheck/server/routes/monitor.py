@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import PosecheckError
 from ...monitor_control import MonitorNotRunning, parse_pause, send, socket_path
+from ...progress import parse_day
 from ...sinks.history import History, daily_scores, day_bounds, streak
 from ..app import Settings
 
@@ -57,14 +58,14 @@ def monitor_day(settings: Settings, date: str | None = None) -> dict:
     """`date` as YYYY-MM-DD (default today): summary, per-minute timeline, hourly totals,
     alerts and breaks, and the daily scores of the last 14 days with the current streak."""
     try:
-        day = datetime.strptime(date, "%Y-%m-%d") if date else None
+        day = parse_day(date) if date else None
         start, end = day_bounds(day)
-    except ValueError:
-        raise HTTPException(status_code=400, detail="date must be YYYY-MM-DD") from None
+    except ValueError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
     except (OverflowError, OSError):  # past the platform's time range (e.g. 9999-12-31)
-        raise HTTPException(status_code=400, detail=f"date {date} is out of range") from None
+        raise HTTPException(status_code=400, detail=f"date {date[:24]} is out of range") from None
     if not settings.history_path.is_file():
-        return {"date": datetime.fromtimestamp(start).strftime("%Y-%m-%d"), "has_history": False,
+        return {"date": datetime.fromtimestamp(start).date().isoformat(), "has_history": False,
                 "summary": None, "timeline": [], "hourly": [], "alerts": [], "breaks": [], "days": [], "streak": 0}
     try:
         history = History(settings.history_path, readonly=True)
@@ -72,7 +73,7 @@ def monitor_day(settings: Settings, date: str | None = None) -> dict:
         raise HTTPException(status_code=503, detail=str(exc)) from None
     with history:
         days = daily_scores(history, 14, day)
-        return {"date": datetime.fromtimestamp(start).strftime("%Y-%m-%d"), "has_history": True,
+        return {"date": datetime.fromtimestamp(start).date().isoformat(), "has_history": True,
                 "summary": history.summary(start, end),
                 "timeline": [{"minute_ts": m["minute_ts"], "state": m["state"], "faults": m["faults"]}
                              for m in history.minutes(start, end)],
