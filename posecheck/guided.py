@@ -43,7 +43,7 @@ class SetPlan:
     rest_s: float
     note: str
     to_depth: bool = False  # the exercise has a depth target (calibrated, or the default)
-    counts: str = "reps"  # what the target counts: "reps" or "holds"
+    counts: str = "reps"  # what the target counts: "reps" or "holds"; "posture": time sitting, no target
 
     @property
     def target(self) -> int | None:
@@ -78,6 +78,12 @@ def holds_toward_target(holds_by_side: dict[str, int], per_side: bool) -> int:
     return sum(holds_by_side.values())
 
 
+def fmt_seconds(s: float) -> str:
+    """'45 s', or '3 min 5 s' past a minute."""
+    s = round(s)
+    return f"{s} s" if s < 60 else f"{s // 60} min" + (f" {s % 60} s" if s % 60 else "")
+
+
 def fmt_range(r: tuple[float, float]) -> str:
     low, high = (f"{v:g}" for v in r)
     return f"{low} s" if low == high else f"{low}-{high} s"
@@ -104,7 +110,8 @@ def free_set_plan(spec: ExerciseSpec) -> SetPlan:
     return SetPlan(index=0, step=0, exercise=spec.name, title=spec.exercise.title, set_number=1, sets=1,
                    reps=None, holds=None, per_side=bool(holds and spec.hold.per_side),
                    hold_s=tuple(spec.hold.target_s) if spec.hold else None, rest_s=0.0, note="",
-                   to_depth=has_depth_target(spec), counts="holds" if holds else "reps")
+                   to_depth=has_depth_target(spec),
+                   counts="posture" if spec.exercise.mode == "posture" else ("holds" if holds else "reps"))
 
 
 @dataclass
@@ -179,6 +186,7 @@ class SetOutcome:
     depth_calibrated: bool | None = None
     duration_s: float = 0.0
     source: str | None = None
+    posture_s: dict[str, float] = field(default_factory=dict)  # sitting: seconds upright / slouched
     reason: str | None = None  # why a set was not done, in words (an unreadable video's problem)
 
     @property
@@ -203,6 +211,8 @@ def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile
     else:  # a hold is the top of its rep: one per counted rep, never more holds than reps
         holds = [{"side": r["side"], "held_s": r["hold_s"] or 0.0} for r in reps if r.get("hold_target_s")]
     items = report["holds"] if counted_in_holds else reps
+    if report.get("posture") is not None:  # sitting: its posture spans are what was done
+        items = [p for p in report["posture"] if p["state"] == "slouched"]
     faults = Counter()
     for item in items:
         faults.update(set(item["faults"]))
@@ -214,6 +224,10 @@ def outcome_from_report(plan: SetPlan, report: dict, spec: ExerciseSpec, profile
         faults=dict(faults), fault_labels={c: spec.fault_label(c) for c in faults},
         fault_cues={c: cue_text(spec, c) for c in faults}, duration_s=round(report.get("duration_s", 0.0), 2),
         source=source)
+    for span in report.get("posture") or []:
+        if span["state"] in ("upright", "slouched"):
+            outcome.posture_s[span["state"]] = round(outcome.posture_s.get(span["state"], 0.0)
+                                                     + span["end_s"] - span["start_s"], 1)
     if status == "done" and plan.target is not None and outcome.done < plan.target:
         outcome.status = "stopped"  # finished before the target: "stopped after N", not "done"
     depth = depth_against_target(spec, profile, reps) if not counted_in_holds else None
@@ -264,6 +278,15 @@ def set_words(o: SetOutcome) -> str:
         head = p.title
     of = f" of {p.target}" if p.target is not None else ""
     stopped = "stopped after " if o.status in ("stopped", "pain_stop") and p.target is not None else ""
+    if p.counts == "posture":
+        sat = o.posture_s
+        if not sat:
+            return f"{p.title}: no sitting posture judged ({fmt_seconds(o.duration_s)} watched)."
+        text = f"{p.title}: upright {fmt_seconds(sat.get('upright', 0))}, slouched {fmt_seconds(sat.get('slouched', 0))}"
+        if o.faults:
+            text += " (" + ", ".join(f"{o.fault_labels[c].lower()} {plural(n, 'time')}"
+                                     for c, n in Counter(o.faults).most_common()) + ")"
+        return text + "."
     if p.counts == "reps":
         text = f"{head}: {stopped}{o.reps}{of} {'rep' if o.reps == 1 and not of else 'reps'}, {o.good_reps} with good form"
         if p.hold_s and o.holds:
@@ -308,31 +331,42 @@ class SessionSummary:
                 "sets": [o.to_dict() for o in self.outcomes]}
 
 
-def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool) -> SessionSummary:
+def summarise(routine: Routine, outcomes: list[SetOutcome], *, pain_stop: bool,
+              earlier: list[SetOutcome] | None = None) -> SessionSummary:
     """The end of a session in words: sets done against the plan, then per exercise what
-    was done against its targets, which faults came up and how often, and depth."""
-    return summarise_named(routine.name, routine.routine.title, outcomes, pain_stop=pain_stop)
+    was done against its targets, which faults came up and how often, and depth.
+    `earlier`: the first tries of sets done again; their reps count too (nothing done is lost)."""
+    return summarise_named(routine.name, routine.routine.title, outcomes, pain_stop=pain_stop, earlier=earlier)
 
 
-def sets_done_line(title: str, outcomes: list[SetOutcome], planned: int, *, pain_stop: bool, end: str = ".") -> str:
+def sets_done_line(title: str, outcomes: list[SetOutcome], planned: int, *, pain_stop: bool, end: str = ".",
+                   repeats: int = 0) -> str:
+    """'Back care: 1 of 8 sets done in full; 2 stopped early (1 for pain), 1 skipped, 1 done again.'"""
     done_sets = [o for o in outcomes if o.status in DONE_STATUSES]
-    stopped = [o for o in outcomes if o.status == "stopped"]
-    return (f"{title}: {len(done_sets)} of {planned} sets done" + (f", {len(stopped)} stopped early" if stopped else "")
-            + (" (stopped for pain)" if pain_stop else "") + end)
+    stopped = [o for o in outcomes if o.status in ("stopped", "pain_stop")]
+    for_pain = sum(o.status == "pain_stop" for o in outcomes)
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    more = ([f"{len(stopped)} stopped early" + (f" ({for_pain} for pain)" if for_pain else "")] if stopped else []) \
+        + ([f"{skipped} skipped"] if skipped else []) + ([f"{repeats} done again"] if repeats else [])
+    full = " in full" if stopped else ""
+    return (f"{title}: {len(done_sets)} of {planned} sets done{full}" + ("; " + ", ".join(more) if more else "")
+            + (" (stopped for pain)" if pain_stop and not for_pain else "") + end)
 
 
-def summarise_named(name: str, title: str, outcomes: list[SetOutcome], *, pain_stop: bool) -> SessionSummary:
+def summarise_named(name: str, title: str, outcomes: list[SetOutcome], *, pain_stop: bool,
+                    earlier: list[SetOutcome] | None = None) -> SessionSummary:
     """`summarise` by the routine's name and title (a session stored in the history may
     name a routine that is no longer there)."""
     lines = []
     outcomes = [o for o in outcomes if o.status != "repeated"]
-    lines.append(sets_done_line(title, outcomes, len(outcomes), pain_stop=pain_stop))
+    earlier = [o for o in (earlier or []) if o.status in COUNTED_STATUSES]
+    lines.append(sets_done_line(title, outcomes, len(outcomes), pain_stop=pain_stop, repeats=len(earlier)))
     by_exercise: dict[str, list[SetOutcome]] = {}
     for o in outcomes:
         by_exercise.setdefault(o.plan.exercise, []).append(o)
     for sets in by_exercise.values():
         p = sets[0].plan
-        done = [o for o in sets if o.status in COUNTED_STATUSES]
+        done = [o for o in sets if o.status in COUNTED_STATUSES] + [o for o in earlier if o.plan.exercise == p.exercise]
         planned = sum(o.plan.target or 0 for o in sets)
         if not done:
             lines.append(f"{p.title}: not done.")

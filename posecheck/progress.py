@@ -165,12 +165,18 @@ def exercise_trends(sets: list[dict], specs: dict[str, ExerciseSpec], *, weekly:
         faults: Counter = Counter()
         hold_target = depth_target = depth_calibrated = None
         counts_reps = not (spec and counts_holds(spec))
+        planned_slots: set = set()
         for s in rows:
-            if s["status"] == "repeated":  # done again: the later set counts
+            if s["status"] == "repeated":  # a skipped try replaced by a later one
                 continue
             start = period_start(datetime.fromtimestamp(s["ts"]).date(), weekly)
             p = periods.setdefault(start, Period(start, period_label(start, weekly)))
-            p.target += s["target"] or 0
+            # A set done twice in a session counts its work twice and its target once, as
+            # the session summary does.
+            slot = (s["session_id"], s["set_number"]) if s["session_id"] is not None else ("free", s["id"])
+            if slot not in planned_slots:
+                planned_slots.add(slot)
+                p.target += s["target"] or 0
             if s["status"] not in DONE:
                 continue
             p.sets += 1
@@ -203,14 +209,16 @@ class Adherence:
     sets_planned: int
     pain_stops: int
     days_active: int
+    sets_partly: int = 0  # stopped before the target (or for pain): done in part
 
     def sentence(self) -> str:
         if not self.sessions:
             return "No guided sessions in this period."
         share = f" ({self.sets_done / self.sets_planned:.0%})" if self.sets_planned else ""
+        partly = f", {self.sets_partly} in part" if self.sets_partly else ""
         text = (f"{self.sessions} session{'s' if self.sessions != 1 else ''} on {self.days_active} "
                 f"day{'s' if self.days_active != 1 else ''}, {self.completed} completed; "
-                f"{self.sets_done} of {self.sets_planned} planned sets done{share}.")
+                f"{self.sets_done} of {self.sets_planned} planned sets done in full{share}{partly}.")
         if self.pain_stops:
             text += f" Stopped for pain {self.pain_stops}x."
         return text
@@ -221,6 +229,7 @@ def adherence(sessions: list[dict], sets: list[dict]) -> Adherence:
     return Adherence(
         sessions=len(sessions), completed=sum(1 for s in sessions if s["status"] == "completed"),
         sets_done=sum(1 for s in in_sessions if s["status"] in DONE_STATUSES),
+        sets_partly=sum(1 for s in in_sessions if s["status"] in ("stopped", "pain_stop")),
         sets_planned=sum(s["planned_sets"] for s in sessions),
         pain_stops=sum(1 for s in sessions if s["status"] == "pain_stop"),
         days_active=len({datetime.fromtimestamp(s["started_ts"]).date() for s in sessions}))

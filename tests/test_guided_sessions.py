@@ -208,7 +208,7 @@ def test_the_handout_holds_adherence_trends_faults_and_a_pdf_of_the_same(tmp_pat
     proc = run_cli("report", "--db", str(db), "--since", "1d", "-o", str(out), "--pdf", check=True)
     assert str(out) in proc.stdout and str(out.with_suffix(".pdf")) in proc.stdout
     page = out.read_text()
-    assert "1 session on 1 day, 1 completed; 3 of 3 planned sets done (100%)." in page
+    assert "1 session on 1 day, 1 completed; 3 of 3 planned sets done in full (100%)." in page
     assert "Leaning the trunk too far forward" in page and "Chest up" in page  # the fault with its cue
     assert "excessive_forward_lean" not in page and page.count("<svg") == 3  # a plot per exercise
     assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing fetched from anywhere

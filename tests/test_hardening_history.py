@@ -355,7 +355,7 @@ def test_a_session_left_running_is_closed_with_what_it_holds_at_the_next_start(t
         ended, summary = rows(db, "SELECT ended_ts, summary FROM exercise_sessions WHERE id = ?", in_pain_id)[0]
         lines = json.loads(summary)
         # Both sets stopped before a rep: "stopped" (short of the target), then the pain stop.
-        assert ended is not None and lines[0] == ("Back care: 0 of 8 sets done, 1 stopped early (stopped for "
+        assert ended is not None and lines[0] == ("Back care: 0 of 8 sets done in full; 2 stopped early (1 for "
                                                   "pain); the session was not finished.")
         assert any(line.startswith("Glute bridge: 0 of 20 reps in 2 sets") for line in lines)
         assert any("You stopped for pain" in line for line in lines)
@@ -369,7 +369,7 @@ def test_a_session_left_running_is_closed_with_what_it_holds_at_the_next_start(t
     assert proc.returncode == 2, proc.stderr
     assert status(plain_id) == "partial"
     assert json.loads(rows(db, "SELECT summary FROM exercise_sessions WHERE id = ?", plain_id)[0][0])[0] == \
-        "Back care: 0 of 8 sets done, 1 stopped early; the session was not finished."
+        "Back care: 0 of 8 sets done in full; 1 stopped early; the session was not finished."
     assert rows(db, "SELECT count(*) FROM exercise_sessions WHERE status = 'running'") == [(0,)]
     assert not list(tmp_path.glob("*.session-*.lock"))
 
@@ -519,3 +519,31 @@ def test_a_video_that_cannot_be_read_says_so_in_its_sets_words_and_history(tmp_p
     assert first["reason"] == "not a readable video file"
     assert rows(db, "SELECT DISTINCT status FROM exercise_sets WHERE set_number = 1 AND exercise = 'glute_bridge'") \
         == [("unreadable",)]
+
+
+@needs_shared
+def test_a_set_done_again_keeps_what_the_first_try_did_in_the_summary_the_history_and_progress(guided_app):
+    """'Repeat that set' after 3 bridge reps, then 3 more: 6 reps were done, and every screen
+    says so; the set's target is counted once."""
+    from posecheck.analysis import analyze
+    from posecheck.progress import exercise_trends
+    from posecheck.sinks.history import History
+    from posecheck.sinks.training_log import TrainingLog
+    from posecheck.spec import all_specs, get_spec
+
+    from .conftest import recording_for
+
+    report, _ = analyze(recording_for("bridge_side.mp4"), get_spec("glute_bridge"))
+    app, client, db = guided_app
+    run = start_run(client)["run_id"]
+    app.state.guided.record(run, 0, report)
+    app.state.guided.record(run, 0, report)  # done again
+    lines = client.post(f"/api/guided/{run}/finish", json={}).json()["lines"]
+    assert "1 done again" in lines[0]
+    assert any(line.startswith("Glute bridge: 6 of 30 reps in 2 sets") for line in lines), lines
+    assert rows(db, "SELECT status, reps FROM exercise_sets WHERE exercise = 'glute_bridge' AND set_number = 1 "
+                    "ORDER BY id") == [("stopped", 3), ("stopped", 3)]
+    with History(db, readonly=True) as history:
+        trend = next(t for t in exercise_trends(TrainingLog(history).sets("default"), {s.name: s for s in all_specs()})
+                     if t.exercise == "glute_bridge")
+    assert (trend.done, trend.target) == (6, 30)

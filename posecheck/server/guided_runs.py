@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import PosecheckError
 from ..guided import (
+    COUNTED_STATUSES,
     SessionSummary,
     SetOutcome,
     SetPlan,
@@ -53,6 +54,7 @@ class GuidedRun:
     set_rows: dict[int, int] = field(default_factory=dict)  # set index -> history row
     summary: SessionSummary | None = None
     pain_stops: int = 0  # sets stopped for pain, redone or not
+    earlier: list[SetOutcome] = field(default_factory=list)  # first tries of sets done again: they count too
 
 
 class GuidedRuns:
@@ -161,12 +163,17 @@ class GuidedRuns:
             run.outcomes[index] = outcome
             if outcome.status == "pain_stop":
                 run.pain_stops += 1
+            # Done again: the later try is the set, and what the first try did still counts.
+            kept = before is not None and before.status in COUNTED_STATUSES
+            if kept:
+                run.earlier.append(before)
         if not run.keep:
             return
         log = self._log()
         with log.history:
-            # The set was done again: the later one counts; a stop for pain stays what it was.
-            if repeated is not None and (before is None or before.status != "pain_stop"):
+            # Only a try that did nothing (skipped) is replaced in the history; a done,
+            # stopped or pain-stopped one stays counted.
+            if repeated is not None and before is not None and not kept:
                 log.mark_set(repeated, "repeated")
             run.set_rows[index] = log.add_set(run.user, outcome, session_id=run.session_row)
             if self._let_go_run(run) and run.summary is None and run.session_row is not None:
@@ -178,7 +185,7 @@ class GuidedRuns:
             return run.summary
         outcomes = [run.outcomes.get(p.index) or not_done(p, "not_reached") for p in run.plans]
         # A set stopped for pain and then redone still makes it a session stopped for pain.
-        summary = summarise(run.routine, outcomes, pain_stop=pain or run.pain_stops > 0)
+        summary = summarise(run.routine, outcomes, pain_stop=pain or run.pain_stops > 0, earlier=run.earlier)
         run.summary = summary
         if run.keep and run.session_row is not None:
             log = self._log()

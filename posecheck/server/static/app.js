@@ -50,6 +50,8 @@ async function showExercise() {
   $("count-label").textContent = ex.counts === "holds" ? `Holds${ex.per_side ? " (fewest side)" : ""}` : "Reps";
   $("hold-box").hidden = !ex.hold_target_s;
   $("hold").textContent = LiveCamera.holdText(null, ex.hold_target_s).text;
+  // Sitting is watched, not counted: its state stands where the counters would.
+  document.querySelector(".counters").hidden = ex.mode === "posture";
   $("calibrate").hidden = !ex.calibratable;
   $("calibration-help").textContent = ex.calibration_help;
   const profile = await (await fetch(`/api/profiles/${encodeURIComponent($("user").value)}`)).json();
@@ -64,10 +66,14 @@ function drawOverlay(msg) {
   LiveCamera.drawSkeleton($("overlay"), media, msg, !state.serverMode, state.running ? state.capture : null);
 }
 
+const POSTURE_WORDS = { upright: "Sitting upright", slouched: "Slouched", not_sitting: "Not sitting",
+  not_visible: "Not in view" };
+
 function showFrame(msg) {
   drawOverlay(msg);
   const ex = state.exercises[$("exercise").value];
-  $("status").textContent = LiveCamera.statusText(msg, ex);
+  const posture = ex.mode === "posture" && POSTURE_WORDS[msg.posture_state];
+  $("status").textContent = LiveCamera.statusText(msg, ex) + (posture ? ` · ${posture}` : "");
   $("debug").textContent = LiveCamera.debugText(msg);
 }
 
