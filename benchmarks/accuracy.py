@@ -22,12 +22,12 @@ from pathlib import Path
 
 from _common import REPO, machine_line, shared_dir
 
-from posecheck.checker import Checker
-from posecheck.estimator import legacy_available
-from posecheck.pipeline import PoseStream
-from posecheck.profiles import Profile
-from posecheck.smoothing import OneEuroSmoother
-from posecheck.spec import get_spec
+from posecheck.engine.checker import Checker
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.estimator import legacy_available
+from posecheck.pose.pipeline import PoseStream
+from posecheck.pose.smoothing import OneEuroSmoother
 
 CACHE = REPO / ".cache" / "test-recordings"
 # The goals each backend must meet on its own; validate exits 1 when one is missed.

@@ -56,10 +56,10 @@ from pathlib import Path
 import numpy as np
 from _common import REPO, machine_line, shared_dir
 
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.errors import PosecheckError
-from posecheck.pipeline import PoseStream
-from posecheck.profiles import Profile
-from posecheck.spec import ExerciseSpec, FaultSpec, get_spec
+from posecheck.pose.pipeline import PoseStream
 from posecheck.validation import injection as inj
 from posecheck.validation.labels import ClipLabel, load_labels
 

@@ -26,7 +26,7 @@ from _common import default_clip, machine_line
 def frames_640x480(clip: str, limit: int) -> list[np.ndarray]:
     import cv2
 
-    from posecheck.sources import open_source
+    from posecheck.pose.sources import open_source
 
     out = []
     for frame in open_source(clip):

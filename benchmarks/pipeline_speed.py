@@ -35,7 +35,7 @@ def bare_mediapipe_fps(clip: str) -> tuple[float, int]:
 
 
 def posecheck_fps(clip: str, max_side: int | None) -> tuple[float, int]:
-    from posecheck.pipeline import PipelineSettings, PoseStream
+    from posecheck.pose.pipeline import PipelineSettings, PoseStream
 
     frames = 0
     with PoseStream(clip, PipelineSettings(max_side=max_side)) as stream:

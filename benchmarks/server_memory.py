@@ -23,7 +23,7 @@ from _common import default_clip, machine_line
 def packets(clip: str, limit: int) -> list[bytes]:
     import cv2
 
-    from posecheck.sources import open_source
+    from posecheck.pose.sources import open_source
 
     out = []
     for frame in open_source(clip, max_side=640):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from posecheck.landmarks import NUM_LANDMARKS, Landmark
-from posecheck.types import Pose
+from posecheck.pose.landmarks import NUM_LANDMARKS, Landmark
+from posecheck.pose.types import Pose
 
 
 def make_pose(joints_world: dict[Landmark, tuple[float, float, float]], *, timestamp_ms: float = 0.0,

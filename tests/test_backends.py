@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posecheck.estimator import create_estimator, legacy_available
-from posecheck.task_models import LANDMARKER_SHA256, bundle_name, expected_members, shipped_path, verify_bundle
+from posecheck.pose.estimator import create_estimator, legacy_available
+from posecheck.pose.models.tasks import LANDMARKER_SHA256, bundle_name, expected_members, shipped_path, verify_bundle
 
 from .conftest import CACHE, VIDEOS, clip_path, needs_shared, run_cli
 
@@ -50,7 +50,7 @@ def test_installing_a_wrong_bundle_is_refused(tmp_path):
 @needs_shared
 @needs_legacy
 def test_tasks_landmarks_are_close_to_the_legacy_ones_on_a_real_clip():
-    from posecheck.sources import open_source
+    from posecheck.pose.sources import open_source
 
     frames = [f for _, f in zip(range(120), open_source(clip_path("squat_side_good.mp4"), max_side=960))]
     legacy, tasks = create_estimator(backend="legacy"), create_estimator(backend="tasks")

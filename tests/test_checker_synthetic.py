@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from posecheck.analysis import run_checker
-from posecheck.checker import Checker
-from posecheck.landmarks import Landmark as L
-from posecheck.profiles import Profile
-from posecheck.spec import get_spec
-from posecheck.synthetic import (
+from posecheck.engine.analysis import run_checker
+from posecheck.engine.checker import Checker
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.landmarks import Landmark as L
+from posecheck.pose.synthetic import (
     Scenario, all_fours, bird_dog_holds, bridge_reps, hold, sitting, sitting_spans, squat_reps, standing_squat,
 )
 
@@ -76,7 +76,7 @@ def test_shallow_squat_gets_depth_cue():
 
 def _calibrated_on(depth_deg: float) -> Profile:
     """A profile calibrated the way `posecheck calibrate squat` does, on reps of this depth."""
-    from posecheck.analysis import calibration_values
+    from posecheck.engine.analysis import calibration_values
 
     checker, results = check(Scenario(squat_reps(2, depth_deg=depth_deg), view="side_left"), "squat")
     profile = Profile()

@@ -196,7 +196,7 @@ def test_resetting_an_unknown_profile_creates_nothing(tmp_path):
 def test_a_png_renamed_mp4_is_treated_as_the_image_it_is(tmp_path):
     import cv2
 
-    from posecheck.sources import open_source
+    from posecheck.pose.sources import open_source
 
     frame = next(iter(open_source(clip_path(SHORT), max_side=640)))
     fake = tmp_path / "photo.mp4"

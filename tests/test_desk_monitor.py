@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from posecheck.monitor import sample_wait_s
-from posecheck.monitor_control import parse_pause
+from posecheck.monitor.control import parse_pause
+from posecheck.monitor.service import sample_wait_s
 
 from .conftest import clip_path, needs_shared, run_cli
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posecheck.analysis import calibrate, calibration_values, run_checker
-from posecheck.checker import Checker
-from posecheck.pipeline import PoseStream
-from posecheck.profiles import Profile
-from posecheck.smoothing import OneEuroSmoother
-from posecheck.spec import get_spec
+from posecheck.engine.analysis import calibrate, calibration_values, run_checker
+from posecheck.engine.checker import Checker
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.pipeline import PoseStream
+from posecheck.pose.smoothing import OneEuroSmoother
 from posecheck.validation import injection as inj
 
 from .conftest import needs_shared, recording_for

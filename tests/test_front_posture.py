@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posecheck.landmarks import Landmark as L
-from posecheck.monitor import MonitorLoop, MonitorSettings, Notifier
-from posecheck.monitor_control import MonitorState
-from posecheck.profiles import Profile
+from posecheck.engine.profiles import Profile
+from posecheck.monitor.control import MonitorState
+from posecheck.monitor.service import MonitorLoop, MonitorSettings, Notifier
+from posecheck.pose.landmarks import Landmark as L
+from posecheck.pose.synthetic import body_to_pose, sitting
 from posecheck.sinks.history import History
-from posecheck.synthetic import body_to_pose, sitting
 
 UPRIGHT = {}
 FORWARD_HEAD = {"head_forward_deg": 50}  # head poked forward, gaze level

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from posecheck.geometry import (
+from posecheck.pose.geometry import (
     Position, View, classify_position, classify_view, joint_angle_deg, near_side,
     segment_inclination_deg, signed_inclination_deg,
 )
-from posecheck.landmarks import Landmark as L
+from posecheck.pose.landmarks import Landmark as L
 
 from .factories import make_pose
 

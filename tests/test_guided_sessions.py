@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from posecheck.routines import get_routine
 from posecheck.sinks.history import SCHEMA_VERSION
+from posecheck.training.routines import get_routine
 
 from .conftest import REPO, clip_path, needs_shared, recording_for, run_cli
 

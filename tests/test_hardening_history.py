@@ -306,12 +306,12 @@ def test_a_pain_stopped_set_done_again_stays_a_pain_stop_in_the_history(guided_a
 
 OWNER = """
 import sys, time
-from posecheck.guided import outcome_from_report, plan_sets
-from posecheck.profiles import Profile
-from posecheck.routines import get_routine
+from posecheck.training.guided import outcome_from_report, plan_sets
+from posecheck.engine.profiles import Profile
+from posecheck.training.routines import get_routine
 from posecheck.sinks.history import History
 from posecheck.sinks.training_log import TrainingLog
-from posecheck.spec import get_spec
+from posecheck.engine.spec import get_spec
 
 routine = get_routine("back_care")
 specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
@@ -525,11 +525,11 @@ def test_a_video_that_cannot_be_read_says_so_in_its_sets_words_and_history(tmp_p
 def test_a_set_done_again_keeps_what_the_first_try_did_in_the_summary_the_history_and_progress(guided_app):
     """'Repeat that set' after 3 bridge reps, then 3 more: 6 reps were done, and every screen
     says so; the set's target is counted once."""
-    from posecheck.analysis import analyze
-    from posecheck.progress import exercise_trends
+    from posecheck.engine.analysis import analyze
+    from posecheck.engine.spec import all_specs, get_spec
     from posecheck.sinks.history import History
     from posecheck.sinks.training_log import TrainingLog
-    from posecheck.spec import all_specs, get_spec
+    from posecheck.training.progress import exercise_trends
 
     from .conftest import recording_for
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from posecheck.monitor_control import send
+from posecheck.monitor.control import send
 
 from .conftest import clip_path, needs_shared, run_cli
 

@@ -9,17 +9,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from posecheck.analysis import build_report, run_checker
-from posecheck.checker import Checker
-from posecheck.geometry import forward_sign, near_side
-from posecheck.landmarks import Landmark as L
-from posecheck.metrics import METRICS, MetricContext
-from posecheck.noise import propagated_noise, view_noise
-from posecheck.pipeline import PoseStream
-from posecheck.profiles import Profile
-from posecheck.smoothing import OneEuroSmoother
-from posecheck.spec import get_spec
-from posecheck.types import PoseFrame
+from posecheck.engine.analysis import build_report, run_checker
+from posecheck.engine.checker import Checker
+from posecheck.engine.metrics import METRICS, MetricContext
+from posecheck.engine.noise import propagated_noise, view_noise
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.geometry import forward_sign, near_side
+from posecheck.pose.landmarks import Landmark as L
+from posecheck.pose.pipeline import PoseStream
+from posecheck.pose.smoothing import OneEuroSmoother
+from posecheck.pose.types import PoseFrame
 
 from .conftest import needs_shared, recording_for
 

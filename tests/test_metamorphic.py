@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import pytest
 
-from posecheck.analysis import analyze
-from posecheck.profiles import Profile
-from posecheck.spec import get_spec
+from posecheck.engine.analysis import analyze
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
 
 from .conftest import REPO, clip_path, ffmpeg, needs_shared, run_cli
 

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from posecheck import models
 from posecheck.errors import ModelError
-from posecheck.estimator import create_estimator
-from posecheck.sources import open_source
+from posecheck.pose.estimator import create_estimator
+from posecheck.pose.models import legacy as models
+from posecheck.pose.sources import open_source
 
 from .conftest import SHARED, clip_path, needs_shared, run_cli
 

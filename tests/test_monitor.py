@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from posecheck.monitor import MonitorSettings, Notifier, PostureAlerts, run_monitor
-from posecheck.profiles import Profile
+from posecheck.engine.profiles import Profile
+from posecheck.monitor.service import MonitorSettings, Notifier, PostureAlerts, run_monitor
 from posecheck.sinks.history import History
 
 from .conftest import clip_path, needs_shared, run_cli

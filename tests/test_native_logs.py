@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from posecheck.native_logs import is_noise
+from posecheck.pose.native_logs import is_noise
 
 from .conftest import clip_path, ffmpeg, needs_shared, run_cli
 

@@ -47,11 +47,11 @@ def write_progress_history(data: Path) -> Path:
     """The history /progress reads (`$XDG_DATA_HOME/posecheck/history.sqlite`): today's
     guided session run headless on real recordings, three earlier back-care sessions (one
     stopped for pain) and a free squat set from the live coach, a few days apart."""
-    from posecheck.guided import SetOutcome, cue_text, free_set_plan, plan_sets, summarise
-    from posecheck.routines import get_routine
+    from posecheck.engine.spec import all_specs
     from posecheck.sinks.history import History
     from posecheck.sinks.training_log import TrainingLog
-    from posecheck.spec import all_specs
+    from posecheck.training.guided import SetOutcome, cue_text, free_set_plan, plan_sets, summarise
+    from posecheck.training.routines import get_routine
 
     folder = data / "posecheck"
     folder.mkdir(parents=True, exist_ok=True)

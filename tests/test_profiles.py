@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from posecheck.engine.profiles import Profile, load_profile, save_profile
 from posecheck.errors import PosecheckError
-from posecheck.profiles import Profile, load_profile, save_profile
 
 
 def test_profile_round_trip(tmp_path, monkeypatch):

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from posecheck.analysis import analyze, calibrate
-from posecheck.profiles import Profile
-from posecheck.spec import get_spec
+from posecheck.engine.analysis import analyze, calibrate
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
 
 from .conftest import needs_shared, run_cli
 

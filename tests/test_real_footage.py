@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from posecheck.geometry import classify_position, classify_view
-from posecheck.landmarks import Landmark as L
-from posecheck.pipeline import PoseStream
+from posecheck.pose.geometry import classify_position, classify_view
+from posecheck.pose.landmarks import Landmark as L
+from posecheck.pose.pipeline import PoseStream
 
 from .conftest import needs_shared
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from posecheck.errors import RecordingError
-from posecheck.pipeline import PipelineSettings, PoseStream
-from posecheck.recording import Recording, RecordingWriter
+from posecheck.pose.pipeline import PipelineSettings, PoseStream
+from posecheck.pose.recording import Recording, RecordingWriter
 
 from .conftest import clip_path, ffmpeg, needs_shared, run_cli
 
@@ -47,7 +47,7 @@ def test_cli_record_and_replay(tmp_path):
 
 
 def test_writer_leaves_nothing_when_the_run_fails(tmp_path):
-    from posecheck.types import VideoInfo
+    from posecheck.pose.types import VideoInfo
 
     out = tmp_path / "x.landmarks.jsonl"
     with pytest.raises(RuntimeError):

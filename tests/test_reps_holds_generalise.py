@@ -9,13 +9,13 @@ import dataclasses
 
 import pytest
 
-from posecheck.analysis import analyze
-from posecheck.checker import Checker
-from posecheck.landmarks import Landmark as L
-from posecheck.profiles import Profile
-from posecheck.recording import Recording
-from posecheck.smoothing import OneEuroSmoother
-from posecheck.spec import get_spec
+from posecheck.engine.analysis import analyze
+from posecheck.engine.checker import Checker
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.landmarks import Landmark as L
+from posecheck.pose.recording import Recording
+from posecheck.pose.smoothing import OneEuroSmoother
 
 from .conftest import needs_shared, recording_for
 

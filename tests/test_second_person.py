@@ -16,13 +16,13 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import posecheck.tracking as tracking
-from posecheck.analysis import analyze
-from posecheck.live import LiveSession
-from posecheck.profiles import Profile
-from posecheck.recording import Recording
-from posecheck.spec import get_spec
-from posecheck.types import Frame
+import posecheck.pose.tracking as tracking
+from posecheck.engine.analysis import analyze
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.recording import Recording
+from posecheck.pose.types import Frame
+from posecheck.training.live import LiveSession
 
 from .conftest import REPO, clip_path, ffmpeg, needs_shared, recording_for, run_cli
 

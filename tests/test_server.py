@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from posecheck.analysis import analyze
-from posecheck.profiles import Profile
+from posecheck.engine.analysis import analyze
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.pose.sources import open_source
 from posecheck.server.app import ServerSettings, create_app
-from posecheck.sources import open_source
-from posecheck.spec import get_spec
 
 from .conftest import clip_path, needs_shared
 
@@ -65,7 +65,7 @@ def test_exercises_are_listed_with_their_camera_placement(client):
 
 
 def test_profile_read_and_reset(client, data_dir):
-    from posecheck.profiles import save_profile
+    from posecheck.engine.profiles import save_profile
 
     p = Profile(user="kim")
     p.update("squat", {"squat.depth_deg": 90.0})

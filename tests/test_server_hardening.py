@@ -85,7 +85,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def frames() -> list[bytes]:
     """Packets (timestamp + JPEG) of a real clip, 640 px, as the page sends them."""
-    from posecheck.sources import open_source
+    from posecheck.pose.sources import open_source
 
     out = []
     for frame in open_source(clip_path(CLIP), max_side=640):
@@ -333,9 +333,9 @@ def test_sigterm_stops_the_server_even_with_sessions_open(tmp_path):
 
 
 def test_a_pooled_model_lent_to_the_next_session_sees_its_person_like_a_fresh_one():
-    from posecheck.estimator import create_estimator
-    from posecheck.estimator_pool import EstimatorPool
-    from posecheck.sources import open_source
+    from posecheck.pose.estimator import create_estimator
+    from posecheck.pose.estimator_pool import EstimatorPool
+    from posecheck.pose.sources import open_source
 
     squat = [f for _, f in zip(range(5), open_source(clip_path("squat_side_good.mp4"), max_side=640))]
     bridge = next(iter(open_source(clip_path("bridge_side.mp4"), max_side=640)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from posecheck.smoothing import OneEuroSmoother, smooth_offline
-from posecheck.types import Pose, PoseFrame
+from posecheck.pose.smoothing import OneEuroSmoother, smooth_offline
+from posecheck.pose.types import Pose, PoseFrame
 
 from .factories import make_pose
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from posecheck.errors import SourceError
-from posecheck.pipeline import PipelineSettings, PoseStream
-from posecheck.sources import open_source, scaled_size, upright
+from posecheck.pose.pipeline import PipelineSettings, PoseStream
+from posecheck.pose.sources import open_source, scaled_size, upright
 
 from .conftest import clip_path, ffmpeg, needs_shared, run_cli
 

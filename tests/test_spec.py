@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from posecheck.engine.spec import EXERCISES_DIR, available_exercises, get_spec, load_spec
 from posecheck.errors import SpecError
-from posecheck.spec import EXERCISES_DIR, available_exercises, get_spec, load_spec
 
 from .conftest import run_cli
 

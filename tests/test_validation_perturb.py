@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from posecheck.analysis import analyze
-from posecheck.profiles import Profile
-from posecheck.spec import FaultSpec, all_specs, get_spec
+from posecheck.engine.analysis import analyze
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import FaultSpec, all_specs, get_spec
 from posecheck.validation.perturb import (FACTORS, PerturbOutcome, perturb_clip, perturb_fault, perturb_spec,
                                          summarise_flips)
 from posecheck.validation.runner import ClipJob, ClipOutcome

@@ -105,16 +105,16 @@ def fill_from_report(result: VideoResult, report: dict) -> None:
 def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:
     import cv2
 
-    from ..analysis import build_report
-    from ..checker import Checker
-    from ..pipeline import PipelineSettings, PoseStream
-    from ..profiles import load_profile
+    from ..engine.analysis import build_report
+    from ..engine.checker import Checker
+    from ..engine.profiles import load_profile
+    from ..engine.spec import get_spec
+    from ..pose.pipeline import PipelineSettings, PoseStream
     from ..sinks.overlay import SkeletonAnnotator, highlighted_landmarks
     from ..sinks.report import (
         FramesCsv, spec_metric_names, write_events_csv, write_json, write_report_html, write_reps_csv,
     )
     from ..sinks.video import AnnotatedVideoWriter
-    from ..spec import get_spec
 
     spec = get_spec(options.exercise)
     profile = load_profile(options.user)

@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..engine.verdicts import rep_verdict
 from ..errors import PosecheckError, SourceError
-from ..verdicts import rep_verdict
 from .common import (
     STDERR_IS_TTY,
     ExerciseOpt,
@@ -33,8 +33,8 @@ def record(
     max_side: MaxSideOpt = None,
 ) -> None:
     """Write every frame's landmarks (raw, unsmoothed) with timestamps to a recording."""
-    from ..analysis import record_landmarks
-    from ..pipeline import PipelineSettings
+    from ..engine.analysis import record_landmarks
+    from ..pose.pipeline import PipelineSettings
 
     settings = PipelineSettings(model=model, max_side=max_side_or_default(max_side, PipelineSettings.max_side), smoothing=False)
     with progress_bar(None, Path(source).name) as bar:
@@ -48,8 +48,8 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per frame.")] = False,
 ) -> None:
     """Feed a recording through the pipeline (no model) and print per-frame view and position."""
-    from ..geometry import describe_pose
-    from ..pipeline import PoseStream
+    from ..pose.geometry import describe_pose
+    from ..pose.pipeline import PoseStream
 
     if not str(recording).endswith((".jsonl", ".jsonl.gz")):
         raise SourceError(f"{recording}: not a landmark recording (.landmarks.jsonl); "
@@ -82,7 +82,7 @@ def analyze(
     max_side: MaxSideOpt = None,
 ) -> None:
     """Check form over whole videos: reps, holds, faults, feedback events; with --out, a batch with reports."""
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
 
     get_spec(exercise)  # unknown exercise: fail before any work
     if out is not None:
@@ -94,9 +94,9 @@ def analyze(
                                         rate=rate))
     if len(paths) != 1:
         raise PosecheckError("several inputs need --out DIR (batch mode)")
-    from ..analysis import analyze as run_analysis
-    from ..pipeline import PipelineSettings
-    from ..profiles import load_profile
+    from ..engine.analysis import analyze as run_analysis
+    from ..engine.profiles import load_profile
+    from ..pose.pipeline import PipelineSettings
 
     spec = get_spec(exercise)
     profile = load_profile(user)
@@ -189,10 +189,10 @@ def calibrate(
     model: ModelOpt = "full",
 ) -> None:
     """Record your own targets: squat depth (a few good reps), sitting baseline (sit tall a few seconds)."""
-    from ..analysis import calibrate as run_calibration
-    from ..pipeline import PipelineSettings
-    from ..profiles import load_profile, save_profile
-    from ..spec import get_spec
+    from ..engine.analysis import calibrate as run_calibration
+    from ..engine.profiles import load_profile, save_profile
+    from ..engine.spec import get_spec
+    from ..pose.pipeline import PipelineSettings
 
     name = {"sitting": "sitting_posture"}.get(exercise, exercise)
     spec = get_spec(name)

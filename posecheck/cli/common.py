@@ -52,14 +52,14 @@ def global_options(
         os.environ["POSECHECK_DEBUG"] = "1"  # native_logs.py: batch workers inherit it
 
     if backend is not None:
-        from ..estimator import BACKENDS, chosen_backend
+        from ..pose.estimator import BACKENDS, chosen_backend
 
         if backend not in BACKENDS:
             raise typer.BadParameter(f"choose one of {', '.join(BACKENDS)}", param_hint="'--backend'")
         chosen_backend(backend)  # unavailable here: one line now
         os.environ["POSECHECK_BACKEND"] = backend  # batch workers are other processes
     if exercises_dir is not None:
-        from ..catalog import ENV_VAR
+        from ..engine.catalog import ENV_VAR
 
         if not exercises_dir.is_dir():
             from ..errors import SpecError
@@ -96,7 +96,7 @@ UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use."
 def history_path(db: Optional[Path]) -> Path:
     """The history file, resolved (symlinks, `..`): one file has one name, so its monitor
     lock and its monitor's control channel are found however it was named."""
-    from ..models import user_data_dir
+    from ..pose.models.legacy import user_data_dir
     from ..sinks.history import history_key
 
     return history_key(db or user_data_dir() / "history.sqlite")

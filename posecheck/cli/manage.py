@@ -20,8 +20,8 @@ from .common import (
 @exercises_app.command("list")
 def exercises_list() -> None:
     """The exercises posecheck can check, and where each spec comes from."""
-    from ..catalog import spec_files
-    from ..spec import usable_specs
+    from ..engine.catalog import spec_files
+    from ..engine.spec import usable_specs
 
     good, broken = usable_specs()
     for name, found in spec_files().items():
@@ -32,7 +32,7 @@ def exercises_list() -> None:
 @exercises_app.command("show")
 def exercises_show(name: Annotated[str, typer.Argument()]) -> None:
     """What an exercise checks, its thresholds and the evidence behind them."""
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
 
     spec = get_spec(name)
     typer.echo(f"{spec.exercise.title}: {spec.exercise.summary}\nCamera: {spec.exercise.camera}")
@@ -44,8 +44,8 @@ def exercises_show(name: Annotated[str, typer.Argument()]) -> None:
 @exercises_app.command("validate")
 def exercises_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] = None) -> None:
     """Load and check every spec in use (or the given files); errors name the file and key."""
-    from ..catalog import spec_files
-    from ..spec import load_spec
+    from ..engine.catalog import spec_files
+    from ..engine.spec import load_spec
 
     for path in paths or [f.file for f in spec_files().values()]:
         spec = load_spec(path)
@@ -55,7 +55,7 @@ def exercises_validate(paths: Annotated[Optional[list[Path]], typer.Argument()] 
 @profile_app.command("show")
 def profile_show(user: UserOpt = "default") -> None:
     """Print a user's calibration values."""
-    from ..profiles import load_profile
+    from ..engine.profiles import load_profile
 
     typer.echo(json.dumps(load_profile(user).to_dict(), indent=2, sort_keys=True))
 
@@ -63,7 +63,7 @@ def profile_show(user: UserOpt = "default") -> None:
 @profile_app.command("history")
 def profile_history(state: Annotated[str, typer.Argument(help="on or off")], user: UserOpt = "default") -> None:
     """Keep (on, the default) or do not keep (off) a user's sets and sessions in the history."""
-    from ..profiles import load_profile, save_profile
+    from ..engine.profiles import load_profile, save_profile
 
     if state not in ("on", "off"):
         raise typer.BadParameter(f"'{state}': say on or off", param_hint="STATE")
@@ -77,7 +77,7 @@ def profile_history(state: Annotated[str, typer.Argument(help="on or off")], use
 def profile_reset(user: UserOpt = "default",
                   exercise: Annotated[Optional[str], typer.Option("--exercise", "-e")] = None) -> None:
     """Forget a user's calibrations (all, or one exercise's)."""
-    from ..profiles import load_profile, profile_exists, save_profile
+    from ..engine.profiles import load_profile, profile_exists, save_profile
 
     profile = load_profile(user)
     if not profile_exists(user):  # nothing stored: nothing to reset, and no file is made
@@ -90,9 +90,9 @@ def profile_reset(user: UserOpt = "default",
 @models_app.command("list")
 def models_list() -> None:
     """Each model for each backend, where it was found, and whether it checks out."""
-    from ..estimator import chosen_backend, legacy_available
-    from ..models import REGISTRY, find_model_file, mediapipe_model_dir
-    from ..task_models import LANDMARKER_SHA256, find_bundle
+    from ..pose.estimator import chosen_backend, legacy_available
+    from ..pose.models.legacy import REGISTRY, find_model_file, mediapipe_model_dir
+    from ..pose.models.tasks import LANDMARKER_SHA256, find_bundle
 
     typer.echo(f"backend in use: {chosen_backend()}")
     for name, entry in REGISTRY.items():
@@ -121,8 +121,8 @@ def models_install(
 ) -> None:
     """Copy a verified model file into the user's model cache."""
     if path.suffix == ".task":
-        from ..models import install_file
-        from ..task_models import cache_path, verify_bundle
+        from ..pose.models.legacy import install_file
+        from ..pose.models.tasks import cache_path, verify_bundle
 
         if not path.is_file():  # as for a .tflite: a model problem, exit 3
             from ..errors import ModelError
@@ -132,7 +132,7 @@ def models_install(
         install_file(path, cache_path(name))
         typer.echo(f"installed {name} .task bundle -> {cache_path(name)}")
         return
-    from ..models import install_model
+    from ..pose.models.legacy import install_model
 
     typer.echo(f"installed {name} -> {install_model(name, path)}")
 
@@ -141,7 +141,7 @@ def models_install(
 def models_build_task(name: Annotated[str, typer.Argument(help="lite, full or heavy")] = "full") -> None:
     """Assemble the Tasks backend's .task bundle from the legacy wheel's model files into the
     model cache (needs mediapipe 0.10.21, whose bundle writer works)."""
-    from ..task_models import build_into_cache
+    from ..pose.models.tasks import build_into_cache
 
     typer.echo(f"built {build_into_cache(name)}")
 
@@ -151,8 +151,8 @@ def models_check() -> None:
     """Load the model of the backend in use on a blank picture: exit 0 when it works."""
     import numpy as np
 
-    from ..estimator import chosen_backend, create_estimator
-    from ..types import Frame
+    from ..pose.estimator import chosen_backend, create_estimator
+    from ..pose.types import Frame
 
     estimator = create_estimator()
     try:

@@ -46,10 +46,10 @@ def monitor(
     import signal
     import threading
 
-    from ..monitor import CHANNELS, MonitorSettings, Notifier, check_source, run_monitor
-    from ..monitor_control import ControlServer, MonitorState, socket_path
-    from ..monitor_setup import SENSITIVITY
-    from ..profiles import check_name, load_profile
+    from ..engine.profiles import check_name, load_profile
+    from ..monitor.control import ControlServer, MonitorState, socket_path
+    from ..monitor.service import CHANNELS, MonitorSettings, Notifier, check_source, run_monitor
+    from ..monitor.setup import SENSITIVITY
     from ..sinks.history import History
 
     if sensitivity not in SENSITIVITY:
@@ -91,7 +91,7 @@ def monitor_pause(
 ) -> None:
     """Snooze the running monitor: no sampling (the camera is let go) and no alerts; the
     paused time is recorded as such."""
-    from ..monitor_control import parse_pause, send, socket_path
+    from ..monitor.control import parse_pause, send, socket_path
 
     try:
         request = parse_pause(duration)
@@ -105,7 +105,7 @@ def monitor_pause(
 @monitor_app.command("resume")
 def monitor_resume(db: DbOpt = None) -> None:
     """End a pause now."""
-    from ..monitor_control import send, socket_path
+    from ..monitor.control import send, socket_path
 
     send(socket_path(history_path(db)), {"cmd": "resume"})
     typer.echo("resumed")
@@ -114,7 +114,7 @@ def monitor_resume(db: DbOpt = None) -> None:
 @monitor_app.command("status")
 def monitor_status(db: DbOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """What the running monitor sees now: state, pause, setup, values against the limits."""
-    from ..monitor_control import send, socket_path
+    from ..monitor.control import send, socket_path
 
     reply = send(socket_path(history_path(db)), {"cmd": "status"})
     if as_json:
@@ -171,10 +171,10 @@ def monitor_calibrate(
     model: ModelOpt = "full",
 ) -> None:
     """Capture your upright sitting baseline: sit tall for a few seconds."""
-    from ..analysis import calibrate_sitting_setup
-    from ..pipeline import PipelineSettings
-    from ..profiles import check_name, load_profile, save_profile
-    from ..spec import get_spec
+    from ..engine.analysis import calibrate_sitting_setup
+    from ..engine.profiles import check_name, load_profile, save_profile
+    from ..engine.spec import get_spec
+    from ..pose.pipeline import PipelineSettings
 
     spec = get_spec("sitting_posture")
     if setup is not None:

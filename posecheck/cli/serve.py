@@ -61,9 +61,9 @@ def serve(
     """Start the live coach web app (browser camera, or --source on the server); /monitor shows posture history."""
     import uvicorn
 
+    from ..pose.sources import open_source
     from ..server.app import ServerSettings, create_app
     from ..server.memory import limit_arenas
-    from ..sources import open_source
 
     limit_arenas(2 + max_sessions)  # before any worker thread exists; see server/memory.py
     if source is not None:  # fail now, with the one-line error, not in the browser later
@@ -95,11 +95,11 @@ def live(
 
     import cv2
 
-    from ..live import LiveSession
-    from ..profiles import load_profile
+    from ..engine.profiles import load_profile
+    from ..engine.spec import get_spec
+    from ..pose.sources import open_source
     from ..sinks.overlay import SkeletonAnnotator
-    from ..sources import open_source
-    from ..spec import get_spec
+    from ..training.live import LiveSession
 
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         raise PosecheckError("no display for a window; use `posecheck serve` and a browser instead")

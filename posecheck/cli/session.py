@@ -19,7 +19,7 @@ app.add_typer(routines_app, name="routines")
 @routines_app.command("list")
 def routines_list() -> None:
     """Every routine, and where it comes from."""
-    from ..routines import routine_files, usable_routines
+    from ..training.routines import routine_files, usable_routines
 
     good, broken = usable_routines()
     for name, found in routine_files().items():
@@ -34,9 +34,9 @@ def routines_list() -> None:
 @routines_app.command("show")
 def routines_show(name: Annotated[str, typer.Argument()]) -> None:
     """A routine set by set, as a guided session leads you through it."""
-    from ..guided import plan_sets
-    from ..routines import get_routine
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
+    from ..training.guided import plan_sets
+    from ..training.routines import get_routine
 
     routine = get_routine(name)
     specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
@@ -71,14 +71,14 @@ def session(
     which video went to which set, prints each set and the summary in words, and stores
     them in the history. A video that cannot be read, or that shows another exercise than
     its set, is reported and the others go on; the exit code is then 2."""
-    from ..guided import not_done, outcome_from_report, plan_sets, set_words, summarise
-    from ..pipeline import PipelineSettings
-    from ..profiles import load_profile
-    from ..routines import get_routine
+    from ..engine.profiles import load_profile
+    from ..engine.spec import all_specs, get_spec
+    from ..pose.pipeline import PipelineSettings
     from ..sinks.history import History
     from ..sinks.training_log import SessionRecorder, TrainingLog
-    from ..set_videos import WrongExercise, analyze_set, assign_videos
-    from ..spec import all_specs, get_spec
+    from ..training.guided import not_done, outcome_from_report, plan_sets, set_words, summarise
+    from ..training.routines import get_routine
+    from ..training.set_videos import WrongExercise, analyze_set, assign_videos
 
     routine = get_routine(routine_name)
     specs = {s.exercise: get_spec(s.exercise) for s in routine.steps}
@@ -160,7 +160,7 @@ def short_reason(exc: Exception, source: Path) -> str:
 
 def parse_since(text: str, option: str = "--since") -> datetime:
     """`2026-11-01`, or `14d` / `4w` back from today (midnight); progress.parse_day."""
-    from ..progress import parse_day
+    from ..training.progress import parse_day
 
     try:
         return parse_day(text)
@@ -181,8 +181,8 @@ def report(
     (sessions and sets against the plan), per-exercise trends, depth against your
     calibrated mobility, recurring faults with their cue, and stops for pain. It stays
     on this computer unless you send it; --pdf also writes it as a PDF."""
+    from ..engine.profiles import check_name
     from ..files import writable_file
-    from ..profiles import check_name
     from ..sinks.handout import write_handout, write_handout_pdf
     from ..sinks.history import History
 

@@ -22,9 +22,9 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from ..estimator_pool import EstimatorPool
 from ..files import atomic_write, private_dir
-from ..models import user_data_dir
+from ..pose.estimator_pool import EstimatorPool
+from ..pose.models.legacy import user_data_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_UI = STATIC / "vendor" / "swagger-ui"  # swagger-ui-dist 5, see VENDORED.md there
@@ -113,7 +113,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
     from .. import __version__
-    from ..estimator import create_estimator
+    from ..pose.estimator import create_estimator
     from .guided_runs import GuidedRuns
     from .routes import exercises, guided, live, monitor, profiles, sessions, source
 

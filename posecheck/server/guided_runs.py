@@ -13,8 +13,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine.profiles import load_profile
+from ..engine.spec import ExerciseSpec, get_spec
 from ..errors import PosecheckError
-from ..guided import (
+from ..sinks.history import History
+from ..sinks.training_log import TrainingLog
+from ..training.guided import (
     COUNTED_STATUSES,
     SessionSummary,
     SetOutcome,
@@ -25,11 +29,7 @@ from ..guided import (
     plan_sets,
     summarise,
 )
-from ..profiles import load_profile
-from ..routines import Routine, get_routine
-from ..sinks.history import History
-from ..sinks.training_log import TrainingLog
-from ..spec import ExerciseSpec, get_spec
+from ..training.routines import Routine, get_routine
 
 MAX_RUNS = 20  # runs kept in memory; finished ones go first, then the oldest (a page left open is not a leak)
 # A running run let go still takes the set it has in flight and its end (a pain stop is

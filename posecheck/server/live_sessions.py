@@ -12,12 +12,12 @@ from anyio import to_thread
 from fastapi import WebSocket
 from pydantic import ValidationError
 
+from ..engine.profiles import load_profile, save_profile
+from ..engine.spec import get_spec
 from ..errors import PosecheckError
-from ..estimator_pool import EstimatorPool, PoolBusy
-from ..live import LiveSession, LiveUpdate
-from ..profiles import load_profile, save_profile
-from ..spec import get_spec
-from ..types import Frame
+from ..pose.estimator_pool import EstimatorPool, PoolBusy
+from ..pose.types import Frame
+from ..training.live import LiveSession, LiveUpdate
 from .app import ServerSettings, same_origin
 from .memory import release_free_memory
 from .schemas import ErrorMessage, EventOut, FrameMessage, StartMessage, SummaryMessage

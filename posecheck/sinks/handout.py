@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
+from ..engine.spec import all_specs
 from ..files import atomic_write
-from ..guided import DONE_STATUSES
-from ..progress import Adherence, ExerciseTrend, adherence, exercise_trends
-from ..spec import all_specs
+from ..training.guided import DONE_STATUSES
+from ..training.progress import Adherence, ExerciseTrend, adherence, exercise_trends
 from .history import History
 from .progress_plots import trend_svg
 from .training_log import TrainingLog

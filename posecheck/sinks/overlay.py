@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks import SKELETON_EDGES, Landmark
-from ..types import Pose
+from ..pose.landmarks import SKELETON_EDGES, Landmark
+from ..pose.types import Pose
 
 # Which joints to highlight for each fault code: the ones the fault is about.
 FAULT_JOINTS: dict[str, tuple[str, ...]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 
-from ..progress import ExerciseTrend
+from ..training.progress import ExerciseTrend
 
 TARGET = "#c9d3df"
 DONE = "#2f6fb0"

@@ -11,11 +11,11 @@ import io
 import json
 from pathlib import Path
 
-from ..checker import FrameResult
+from ..engine.checker import FrameResult
+from ..engine.spec import ExerciseSpec, for_view
+from ..engine.verdicts import is_good, rep_verdict
 from ..files import atomic_write
-from ..landmarks import Landmark
-from ..spec import ExerciseSpec, for_view
-from ..verdicts import is_good, rep_verdict
+from ..pose.landmarks import Landmark
 
 
 class FramesCsv:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import PosecheckError
 from ..files import PidLock, lock_is_held
-from ..guided import (
+from ..training.guided import (
     SessionSummary,
     SetOutcome,
     SetPlan,
@@ -180,8 +180,8 @@ def outcome_from_row(row: dict) -> SetOutcome:
     """A stored set back as an outcome (for the summary of a session closed later): the
     counts, holds, depth and faults it was stored with, worded by its exercise's spec when
     that is still there."""
-    from ..routines import counts_holds
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
+    from ..training.routines import counts_holds
 
     try:
         spec = get_spec(row["exercise"])

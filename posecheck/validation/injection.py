@@ -36,16 +36,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..analysis import build_report, calibration_values, run_checker
-from ..checker import Checker, FrameResult
+from ..engine.analysis import build_report, calibration_values, run_checker
+from ..engine.checker import Checker, FrameResult
+from ..engine.metrics import METRICS, MetricContext
+from ..engine.profiles import Profile
+from ..engine.spec import ExerciseSpec, FaultSpec, for_view
 from ..errors import PosecheckError
-from ..geometry import forward_sign, near_side
-from ..metrics import METRICS, MetricContext
-from ..profiles import Profile
-from ..smoothing import OneEuroSmoother
-from ..spec import ExerciseSpec, FaultSpec, for_view
-from ..tracking import Majority
-from ..types import Pose, PoseFrame
+from ..pose.geometry import forward_sign, near_side
+from ..pose.smoothing import OneEuroSmoother
+from ..pose.tracking import Majority
+from ..pose.types import Pose, PoseFrame
 from .moves import MOVES, Geo, image_scale, moved
 from .perturb import NEUTRAL
 

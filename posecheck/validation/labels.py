@@ -24,8 +24,8 @@ from typing import Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..engine.spec import error_location
 from ..errors import PosecheckError
-from ..spec import error_location
 
 CHECKERS = ("squat", "glute_bridge", "bird_dog", "sitting_posture")
 SITTING_STATES = ("upright", "slouched", "not_sitting")

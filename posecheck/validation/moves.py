@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import Landmark as L, sided
-from ..types import Pose
+from ..pose.landmarks import Landmark as L, sided
+from ..pose.types import Pose
 
 CORE = [11, 12, 23, 24, 25, 26, 27, 28]  # joints fitting the image scale to the world
 UP = np.array([0.0, -1.0, 0.0])

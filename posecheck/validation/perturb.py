@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..spec import ExerciseSpec, FaultSpec
+from ..engine.spec import ExerciseSpec, FaultSpec
 from .runner import ClipJob, ClipOutcome, load_saved, recording_path
 
 FACTORS = {"-10%": 0.9, "+10%": 1.1}
@@ -84,11 +84,11 @@ def perturb_clip(job: ClipJob) -> PerturbOutcome:
     """One clip's checkers replayed under each factor, from its landmark recording only
     (never the model). Reuses a result saved for the same recording, code and checkers.
     Never raises: a failure comes back with its reason."""
-    from ..analysis import analyze
+    from ..engine.analysis import analyze
+    from ..engine.profiles import Profile
+    from ..engine.spec import get_spec
     from ..errors import PosecheckError
-    from ..profiles import Profile
     from ..sinks.report import write_json
-    from ..spec import get_spec
     from .scoring import CheckerRun
 
     try:
@@ -121,7 +121,7 @@ def summarise_flips(outcomes: dict[str, ClipOutcome], perturbed: dict[str, Pertu
     """The `perturb` section of validation.json: per fault code, the clip x checker
     verdicts it has, how many report it in the normal run, and which flip under each factor
     (`reported`: whether the perturbed run reports it)."""
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
 
     specs: dict[str, ExerciseSpec] = {}
     per_fault: dict[str, dict] = {}

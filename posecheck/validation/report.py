@@ -24,7 +24,7 @@ class Goal:
 
 
 def score_all(labels: LabelFile, outcomes: dict[str, ClipOutcome]) -> list[ClipScore]:
-    from ..spec import get_spec
+    from ..engine.spec import get_spec
 
     scores = []
     for name, outcome in outcomes.items():

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.video import file_size
-from ..models import sha256_of
+from ..pose.models.legacy import sha256_of
 from .labels import LabelFile
 from .scoring import CheckerRun
 
@@ -42,7 +42,7 @@ class ClipOutcome:
 
 def code_digest() -> str:
     """Checksum of the checker code and the exercise specs: results from other code are stale."""
-    from ..catalog import spec_files
+    from ..engine.catalog import spec_files
 
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
@@ -61,12 +61,12 @@ def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
     """Landmarks depend on the clip, the model and the backend that ran it (the legacy
     backend's name is left out, so caches made before there were two stay valid); a Tasks
     recording also names the bundle's models, so a rebuilt bundle never reuses old ones."""
-    from ..estimator import chosen_backend
+    from ..pose.estimator import chosen_backend
 
     if chosen_backend() == "legacy":
         tag = model
     else:
-        from ..task_models import bundle_tag
+        from ..pose.models.tasks import bundle_tag
 
         tag = f"{model}-tasks-{bundle_tag(model)}"
     return cache_dir / f"{video.stem}.{tag}.{sha256_of(video)[:16]}.landmarks.jsonl"
@@ -86,12 +86,12 @@ def plan(labels: LabelFile, root: Path, out_dir: Path, cache_dir: Path, model: s
 
 def run_clip(job: ClipJob) -> ClipOutcome:
     """One clip, every checker it is labelled for. Never raises: a failure comes back with its reason."""
-    from ..analysis import analyze, record_landmarks
+    from ..engine.analysis import analyze, record_landmarks
+    from ..engine.profiles import Profile
+    from ..engine.spec import get_spec
     from ..errors import PosecheckError
-    from ..pipeline import PipelineSettings
-    from ..profiles import Profile
+    from ..pose.pipeline import PipelineSettings
     from ..sinks.report import write_json
-    from ..spec import get_spec
 
     video = Path(job.path)
     try:

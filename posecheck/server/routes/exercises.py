@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
+from ...engine.spec import ExerciseSpec, all_specs, get_spec
 from ...errors import SpecError
-from ...routines import counts_holds
-from ...spec import ExerciseSpec, all_specs, get_spec
+from ...training.routines import counts_holds
 from ..schemas import ExerciseDetail, ExerciseSummary, FaultInfo
 
 router = APIRouter(prefix="/api/exercises", tags=["exercises"])

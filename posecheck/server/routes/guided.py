@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from anyio import to_thread
 
+from ...engine.spec import get_spec
 from ...errors import PosecheckError
-from ...guided import plan_sets
-from ...routines import get_routine, usable_routines
-from ...spec import get_spec
+from ...training.guided import plan_sets
+from ...training.routines import get_routine, usable_routines
 from ..app import Settings
 from ..guided_runs import GuidedRuns, RunNotFound
 from ..schemas import GuidedFinish, GuidedRunOut, GuidedStart, GuidedSummaryOut, RoutineOut
@@ -82,10 +82,10 @@ session first.</p><p><a href="/session">Start a guided session</a></p></section>
 
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)
 def progress_page(settings: Settings, user: str = "default", since: str | None = None) -> HTMLResponse:
-    from ...profiles import check_name
-    from ...progress import parse_day
+    from ...engine.profiles import check_name
     from ...sinks.handout import render_progress
     from ...sinks.history import History
+    from ...training.progress import parse_day
 
     try:
         check_name(user)

@@ -24,9 +24,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import PosecheckError
-from ...monitor_control import MonitorNotRunning, parse_pause, send, socket_path
-from ...progress import parse_day
+from ...monitor.control import MonitorNotRunning, parse_pause, send, socket_path
 from ...sinks.history import History, daily_scores, day_bounds, streak
+from ...training.progress import parse_day
 from ..app import Settings
 
 PUSH_EVERY_S = 1.0

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
+from ...engine.profiles import load_profile, profile_exists, save_profile
 from ...errors import PosecheckError
-from ...profiles import load_profile, profile_exists, save_profile
 from ..schemas import ProfileOut
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])

@@ -12,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from ...errors import PosecheckError
-from ...live import LiveSession
+from ...training.live import LiveSession
 from ..app import ServerSettings
 from ..live_sessions import (
     CLOSE_POLICY,
@@ -101,8 +101,8 @@ class SourcePlayer:
     def _play(self) -> None:
         import cv2
 
+        from ...pose.sources import open_source
         from ...sinks.overlay import SkeletonAnnotator
-        from ...sources import open_source
 
         annotator = SkeletonAnnotator()
         while not self.stop.is_set():

@@ -9,9 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from ..engine.spec import ExerciseSpec
 from .guided import COUNTED_STATUSES, DONE_STATUSES, cue_text
 from .routines import counts_holds
-from .spec import ExerciseSpec
 
 DONE = COUNTED_STATUSES  # sets whose reps and holds count (done, stopped early, stopped for pain)
 

@@ -9,16 +9,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from .analysis import build_report, calibration_values
-from .checker import Checker, FrameResult
-from .estimator import PoseEstimator, create_estimator
+from ..engine.analysis import build_report, calibration_values
+from ..engine.checker import Checker, FrameResult
+from ..engine.profiles import Profile
+from ..engine.spec import ExerciseSpec
+from ..pose.estimator import PoseEstimator, create_estimator
+from ..pose.smoothing import OneEuroSmoother
+from ..pose.tracking import skeleton_hidden
+from ..pose.types import Frame, PoseFrame
+from ..sinks.overlay import highlighted_landmarks
 from .guided import holds_toward_target
-from .profiles import Profile
-from .sinks.overlay import highlighted_landmarks
-from .smoothing import OneEuroSmoother
-from .spec import ExerciseSpec
-from .tracking import skeleton_hidden
-from .types import Frame, PoseFrame
 
 
 @dataclass

@@ -18,16 +18,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .checker import Checker
-from .desktop_state import DesktopWatch
-from .estimator import create_estimator
-from .monitor_control import MonitorState
-from .monitor_setup import SENSITIVITY, Framing, SetupWatch, framing_of, scaled_spec
-from .monitor_sources import CameraSampler, file_samples
-from .profiles import Profile
-from .sinks.history import History
-from .spec import get_spec
-from .types import PoseFrame
+from ..engine.checker import Checker
+from ..engine.profiles import Profile
+from ..engine.spec import get_spec
+from ..pose.estimator import create_estimator
+from ..pose.types import PoseFrame
+from ..sinks.history import History
+from .control import MonitorState
+from .desktop import DesktopWatch
+from .setup import SENSITIVITY, Framing, SetupWatch, framing_of, scaled_spec
+from .sources import CameraSampler, file_samples
 
 FAULT_WORDS = {"forward_head": "head forward", "rounded_shoulders": "shoulders rounded",
                "slouched_trunk": "back slouched"}
@@ -305,6 +305,6 @@ def run_monitor(settings: MonitorSettings, profile: Profile, history: History, n
 def check_source(source: str) -> None:
     """Fail early, with the one-line error, on a file that cannot be read."""
     if not source.isdigit():  # a camera is retried with backoff instead
-        from .sources import open_source
+        from ..pose.sources import open_source
 
         open_source(source).close()

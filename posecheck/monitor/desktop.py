@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
-from .monitor_control import MonitorState
+from .control import MonitorState
 
 POLL_S = 10.0  # lock and idle change at human speed; a subprocess a second would cost more
 

@@ -18,8 +18,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..errors import SpecError
 from .catalog import SpecFile, spec_files
-from .errors import SpecError
 from .metrics import METRICS
 
 VIEW_FAMILIES = ("side", "front", "back")
@@ -273,7 +273,7 @@ class ExerciseSpec(_Model):
         return code.replace("_", " ").capitalize()
 
 
-EXERCISES_DIR = Path(__file__).resolve().parent / "exercises"  # the built-in specs, in the checkout
+EXERCISES_DIR = Path(__file__).resolve().parents[1] / "exercises"  # the built-in specs, in the checkout
 
 
 def error_location(loc: tuple) -> str:

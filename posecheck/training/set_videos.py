@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .analysis import build_report, run_checker
-from .checker import Checker
-from .errors import PosecheckError, SourceError
+from ..engine.analysis import build_report, run_checker
+from ..engine.checker import Checker
+from ..engine.profiles import Profile
+from ..engine.spec import ExerciseSpec
+from ..errors import PosecheckError, SourceError
+from ..pose.pipeline import PipelineSettings, PoseStream
 from .guided import SetPlan
-from .pipeline import PipelineSettings, PoseStream
-from .profiles import Profile
-from .spec import ExerciseSpec
 
 
 class WrongExercise(PosecheckError):

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .landmarks import Landmark as L
-from .spec import ExerciseSpec
-from .types import Pose
+from ..engine.spec import ExerciseSpec
+from ..pose.landmarks import Landmark as L
+from ..pose.types import Pose
 
 # Named sensitivity levels: (seconds of bad posture before an alert, scale on every
 # baseline-relative fault threshold). `normal` is the monitor's tested default (45 s and the

@@ -21,8 +21,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ModelError
-from .files import atomic_write
+from ...errors import ModelError
+from ...files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def search_dirs() -> list[Path]:
     dirs: list[Path] = []
     if os.environ.get("POSECHECK_MODELS_DIR"):
         dirs.append(Path(os.environ["POSECHECK_MODELS_DIR"]))
-    checkout_models = Path(__file__).resolve().parent.parent / "models"
+    checkout_models = Path(__file__).resolve().parents[3] / "models"
     if checkout_models.is_dir():
         dirs.append(checkout_models)
     dirs.append(user_data_dir() / "models")

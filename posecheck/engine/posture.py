@@ -7,10 +7,10 @@ from collections import deque
 
 import numpy as np
 
+from ..pose.geometry import torso_length_px
+from ..pose.landmarks import Landmark as L
+from ..pose.types import Pose
 from .events import PostureSpan
-from .geometry import torso_length_px
-from .landmarks import Landmark as L
-from .types import Pose
 
 
 class PostureTimeline:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from .profiles import Profile
+from ..engine.profiles import Profile
+from ..engine.spec import ExerciseSpec
+from ..engine.verdicts import is_good
 from .routines import Routine, counts_holds
-from .spec import ExerciseSpec
-from .verdicts import is_good
 
 # done: the target reached (or a free set finished); stopped: finished before its target;
 # pain_stop: ended by the pain button; skipped; not_reached: the session ended before it;

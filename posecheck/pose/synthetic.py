@@ -1,7 +1,7 @@
 """A kinematic stick model that emits MediaPipe-format landmark sequences with known
 ground truth (depth, lean, heel lift, knee valgus, hip extension, leg lift, pelvic roll,
 head and shoulder position), plus noise, jitter and occlusion. Unit tests use it for
-exact expectations; `python -m posecheck.synthetic samples/` writes demo recordings.
+exact expectations; `python -m posecheck.pose.synthetic samples/` writes demo recordings.
 
 The body is posed in a sagittal frame (forward f, up u, lateral l; metres, l > 0 is the
 body's left) and projected for a side camera (left or right side nearer) or a front

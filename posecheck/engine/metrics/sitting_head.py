@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .landmarks import Landmark as L, sided
-from .metrics import MetricContext, _forward_inclination, metric, trunk_lean_deg
-from .types import Pose
+from ...pose.landmarks import Landmark as L, sided
+from ...pose.types import Pose
+from . import MetricContext, _forward_inclination, metric, trunk_lean_deg
 
 
 @metric("head_forward_deg", "deg", plane_zero=0.0)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .errors import PosecheckError, RecordingError
-from .files import apply_umask
+from .. import __version__
+from ..errors import PosecheckError, RecordingError
+from ..files import apply_umask
 from .landmarks import NUM_LANDMARKS, Landmark
 from .types import Pose, PoseFrame, VideoInfo
 

@@ -8,9 +8,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 from .landmarks import NUM_LANDMARKS
-from .models import ensure_model
+from .models.legacy import ensure_model
 from .native_logs import silence_native_logs
 from .types import Frame, Pose
 
@@ -99,7 +99,7 @@ class MediaPipeTasksEstimator:
 
     def __init__(self, *, model: str = "full", static_image_mode: bool = False,
                  bundle_path: str | None = None) -> None:
-        from .task_models import find_bundle
+        from .models.tasks import find_bundle
 
         silence_native_logs()  # before the import: LiteRT logs from the moment it loads
         try:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .errors import PosecheckError
+from ..errors import PosecheckError
 
 MAX_REQUEST = 64 * 1024  # bytes in one request line
 READ_TIMEOUT_S = 2.0  # for the whole request line, from the moment it is accepted

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cues import CueArbiter
-from .events import Event, HoldSummary, PostureSpan, RepSummary
-from .faults import FaultTracker, Probe
-from .geometry import (
+from ..pose.geometry import (
     body_yaw_deg,
     classify_position,
     classify_view,
@@ -28,6 +25,11 @@ from .geometry import (
     legs_in_picture,
     near_side,
 )
+from ..pose.tracking import Majority, SwitchDetector
+from ..pose.types import PoseFrame
+from .cues import CueArbiter
+from .events import Event, HoldSummary, PostureSpan, RepSummary
+from .faults import FaultTracker, Probe
 from .guidance import Advisor, hidden_cue, wrong_view_cue
 from .holds import HoldTimer
 from .metrics import METRICS, MetricContext
@@ -35,8 +37,6 @@ from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .reps import RepDetector, RepInProgress
 from .spec import ExerciseSpec, MovementCondition, for_view
-from .tracking import Majority, SwitchDetector
-from .types import PoseFrame
 
 
 @dataclass

@@ -18,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..pose.types import Pose
 from .cues import CueArbiter
 from .events import Event
 from .metrics import METRICS, MetricContext
@@ -25,7 +26,6 @@ from .noise import MIN_SIZE_IN_SCATTERS, Measurement, measure, view_noise, why_n
 from .profiles import Profile
 from .reps import RepInProgress
 from .spec import ExerciseSpec, FaultSpec
-from .types import Pose
 
 ValueFn = Callable[[str], "float | None"]
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .geometry import joint_angle_deg, segment_inclination_deg, signed_inclination_deg
-from .landmarks import Landmark as L, sided
-from .types import Pose
+from ...pose.geometry import joint_angle_deg, segment_inclination_deg, signed_inclination_deg
+from ...pose.landmarks import Landmark as L, sided
+from ...pose.types import Pose
 
 OTHER = {"left": "right", "right": "left"}
 
@@ -413,4 +413,4 @@ def trunk_tilt_deg(pose: Pose, ctx: MetricContext) -> float | None:
 
 
 # The sitting metrics live in their own module; importing it registers them.
-from . import metrics_sitting  # noqa: E402,F401
+from . import sitting_head  # noqa: E402,F401

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import SourceError
-from .types import Frame
+from ..errors import SourceError
+from ..pose.types import Frame
 
 class CameraSampler:
     """One frame per tick from a camera; reopens with backoff when the camera is missing
@@ -96,7 +96,7 @@ def file_samples(path: str, interval_s: float, loop: bool) -> Iterator[tuple[flo
     otherwise every frame but the non-reference ones."""
     import av
 
-    from .sources import VideoFileSource, scaled_size, upright
+    from ..pose.sources import VideoFileSource, scaled_size, upright
 
     info = VideoFileSource(Path(path), prefetch=0).info  # validates the file
     keyframes_only = _keyframe_spacing_s(path) <= interval_s + 0.05

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import PosecheckError
-from .files import atomic_write, private_dir
-from .models import user_data_dir
+from ..errors import PosecheckError
+from ..files import atomic_write, private_dir
+from ..pose.models.legacy import user_data_dir
 
 FORMAT = "posecheck.profile"
 # A file name on every system: starts with a letter or digit (no ".", "..", hidden

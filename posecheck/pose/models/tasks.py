@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from .errors import ModelError
-from .models import find_model_file, mediapipe_model_dir, user_data_dir
-from .task_bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
+from ...errors import ModelError
+from .bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
+from .legacy import find_model_file, mediapipe_model_dir, user_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def cache_path(variant: str) -> Path:
 
 
 def shipped_path(variant: str) -> Path | None:
-    candidate = files("posecheck") / "models" / bundle_name(variant)
+    candidate = files("posecheck.pose.models") / bundle_name(variant)
     return Path(str(candidate)) if candidate.is_file() else None
 
 

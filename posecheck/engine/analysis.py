@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ..errors import PosecheckError
+from ..pose.pipeline import PipelineSettings, PoseStream
+from ..pose.types import PoseFrame, VideoInfo
 from .checker import Checker, FrameResult
-from .errors import PosecheckError
-from .pipeline import PipelineSettings, PoseStream
 from .profiles import Profile
 from .spec import ExerciseSpec
-from .types import PoseFrame, VideoInfo
 from .verdicts import is_good, rep_verdict
 
 SCHEMA = "posecheck.report"
@@ -105,8 +105,8 @@ def record_landmarks(source: str | os.PathLike, output: str | os.PathLike, setti
                      on_frame: Callable[[PoseFrame], None] | None = None) -> tuple[int, int]:
     """Write every frame's raw landmarks to a recording; returns (frames, frames with a person).
     The file appears only when complete."""
-    from .files import writable_file
-    from .recording import RecordingWriter
+    from ..files import writable_file
+    from ..pose.recording import RecordingWriter
 
     writable_file(Path(output), "recording")  # before the model loads, not after the whole video
     settings = settings or PipelineSettings(smoothing=False)
@@ -152,7 +152,7 @@ def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, st
                             end_s: float | None = None,
                             settings: PipelineSettings | None = None) -> tuple[dict[str, float], dict]:
     """A desk setup's sitting baseline, and the framing it was taken in (monitor_setup.py)."""
-    from .monitor_setup import framing_of, median_framing
+    from ..monitor.setup import framing_of, median_framing
 
     frames, results, values = _calibration_run(source, spec, start_s, end_s, settings)
     framings = [framing_of(pf.pose, r.view) for pf, r in zip(frames, results)

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import torso_length_px
-from .landmarks import NUM_LANDMARKS, Landmark as L
-from .types import Pose
+from ..pose.geometry import torso_length_px
+from ..pose.landmarks import NUM_LANDMARKS, Landmark as L
+from ..pose.types import Pose
 
 # Landmark scatter on steady footage of the shared clips: 0.4-2 px for torsos of 85-490 px,
 # i.e. up to ~1% of the torso. A single frame (a photo) or the first frames of a clip

@@ -32,9 +32,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .catalog import SpecFile, toml_files
-from .errors import SpecError
-from .spec import ExerciseSpec, first_error, get_spec, read_toml, shown_name
+from ..engine.catalog import SpecFile, toml_files
+from ..engine.spec import ExerciseSpec, first_error, get_spec, read_toml, shown_name
+from ..errors import SpecError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 

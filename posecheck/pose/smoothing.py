@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .noise import LandmarkJitter
+from ..engine.noise import LandmarkJitter
 from .types import Pose, PoseFrame
 
 

@@ -1,0 +1,1 @@
+"""The desk posture monitor: samplers, setup checks, the control channel and the loop."""

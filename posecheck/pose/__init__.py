@@ -1,0 +1,1 @@
+"""The pose stream: frames from a source, poses from an estimator, smoothed."""

@@ -1,0 +1,1 @@
+"""Guided training: routines, planned sets, the live coach session and progress."""
