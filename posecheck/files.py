@@ -1,17 +1,34 @@
 """Output files and folders: checked before any work, written atomically with the
-user's umask, and locked against a second process working in the same place."""
+user's umask, and locked against a second process working in the same place; where
+posecheck keeps the user's data, and a file's checksum."""
 
 from __future__ import annotations
 
 import errno
 import fcntl
 import functools
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PosecheckError
+
+
+def user_data_dir() -> Path:
+    """posecheck's folder for the user's data: `$XDG_DATA_HOME/posecheck`, by default
+    `~/.local/share/posecheck` (profiles, history, sessions, model cache)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "posecheck"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

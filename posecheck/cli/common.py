@@ -96,7 +96,7 @@ UserOpt = Annotated[str, typer.Option("--user", help="Whose calibration to use."
 def history_path(db: Optional[Path]) -> Path:
     """The history file, resolved (symlinks, `..`): one file has one name, so its monitor
     lock and its monitor's control channel are found however it was named."""
-    from ..pose.models.legacy import user_data_dir
+    from ..files import user_data_dir
     from ..sinks.history import history_key
 
     return history_key(db or user_data_dir() / "history.sqlite")

@@ -91,26 +91,11 @@ def profile_reset(user: UserOpt = "default",
 def models_list() -> None:
     """Each model for each backend, where it was found, and whether it checks out."""
     from ..pose.estimator import chosen_backend, legacy_available
-    from ..pose.models.legacy import REGISTRY, find_model_file, mediapipe_model_dir
-    from ..pose.models.tasks import LANDMARKER_SHA256, find_bundle
+    from ..pose.models import model_states
 
     typer.echo(f"backend in use: {chosen_backend()}")
-    for name, entry in REGISTRY.items():
-        if not legacy_available():
-            where = "n/a (this mediapipe has no legacy solution)"
-        else:
-            try:
-                where = mediapipe_model_dir() / entry.filename if entry.bundled else find_model_file(name)
-            except PosecheckError as exc:
-                where = f"problem: {exc}"
-        typer.echo(f"legacy {name:<6} {'bundled' if entry.bundled else 'optional':<9} {where or 'not found'}")
-    for name in LANDMARKER_SHA256:
-        try:
-            bundle = find_bundle(name, build=False)
-            where = f"{bundle.path} ({bundle.origin}, checksums ok)"
-        except PosecheckError as exc:
-            where = str(exc).removeprefix(f"no {name} .task bundle: ")
-        typer.echo(f"tasks  {name:<6} {'shipped' if name == 'full' else 'optional':<9} {where}")
+    for state in model_states(legacy_available=legacy_available()):
+        typer.echo(f"{state.backend:<6} {state.variant:<6} {state.kind:<9} {state.where}")
 
 
 @models_app.command("install")
@@ -120,30 +105,20 @@ def models_install(
                                               "(Tasks backend), checked against its SHA-256.")],
 ) -> None:
     """Copy a verified model file into the user's model cache."""
-    if path.suffix == ".task":
-        from ..pose.models.legacy import install_file
-        from ..pose.models.tasks import cache_path, verify_bundle
+    from ..pose.models import install
 
-        if not path.is_file():  # as for a .tflite: a model problem, exit 3
-            from ..errors import ModelError
-
-            raise ModelError(f"{path}: no such file")
-        verify_bundle(path, name)
-        install_file(path, cache_path(name))
-        typer.echo(f"installed {name} .task bundle -> {cache_path(name)}")
-        return
-    from ..pose.models.legacy import install_model
-
-    typer.echo(f"installed {name} -> {install_model(name, path)}")
+    target = install(name, path)
+    what = f"{name} .task bundle" if path.suffix == ".task" else name
+    typer.echo(f"installed {what} -> {target}")
 
 
 @models_app.command("build-task")
 def models_build_task(name: Annotated[str, typer.Argument(help="lite, full or heavy")] = "full") -> None:
     """Assemble the Tasks backend's .task bundle from the legacy wheel's model files into the
     model cache (needs mediapipe 0.10.21, whose bundle writer works)."""
-    from ..pose.models.tasks import build_into_cache
+    from ..pose.models import build_task
 
-    typer.echo(f"built {build_into_cache(name)}")
+    typer.echo(f"built {build_task(name)}")
 
 
 @models_app.command("check")

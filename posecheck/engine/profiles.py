@@ -35,8 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import PosecheckError
-from ..files import atomic_write, private_dir
-from ..pose.models.legacy import user_data_dir
+from ..files import atomic_write, private_dir, user_data_dir
 
 FORMAT = "posecheck.profile"
 # A file name on every system: starts with a letter or digit (no ".", "..", hidden

@@ -1,5 +1,6 @@
-"""Pose estimators. `PoseEstimator` is the interface every backend implements; this is
-the only module that imports mediapipe, and the only place its results become `Pose`s."""
+"""Pose estimators. `PoseEstimator` is the interface every backend implements; this is,
+with the model plumbing it loads from (pose/models), the only code that imports mediapipe,
+and the only place its results become `Pose`s."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .landmarks import NUM_LANDMARKS
-from .models.legacy import ensure_model
+from .models import legacy_model, task_bundle
 from .native_logs import silence_native_logs
 from .types import Frame, Pose
 
@@ -37,7 +38,7 @@ class MediaPipeLegacyEstimator:
 
     def __init__(self, *, model: str = "full", static_image_mode: bool = False,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5) -> None:
-        entry = ensure_model(model)
+        entry = legacy_model(model)
         silence_native_logs()  # before the import: mediapipe logs from the moment it loads
         import mediapipe as mp
 
@@ -95,12 +96,10 @@ def pose_from_mediapipe(image_landmarks, world_landmarks, *, timestamp_ms: float
 
 class MediaPipeTasksEstimator:
     """`PoseLandmarker` from the Tasks API (the only API of MediaPipe 1.x, e.g. on Python
-    3.13), with a `.task` bundle from task_models.py. Same landmarks, same `Pose`s."""
+    3.13), with a `.task` bundle from pose/models. Same landmarks, same `Pose`s."""
 
     def __init__(self, *, model: str = "full", static_image_mode: bool = False,
                  bundle_path: str | None = None) -> None:
-        from .models.tasks import find_bundle
-
         silence_native_logs()  # before the import: LiteRT logs from the moment it loads
         try:
             import mediapipe as mp
@@ -108,7 +107,7 @@ class MediaPipeTasksEstimator:
             from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions, RunningMode
         except ImportError as exc:
             raise ModelError(f"this mediapipe has no Tasks API ({exc})") from None
-        path = bundle_path or str(find_bundle(model).path)
+        path = bundle_path or str(task_bundle(model).path)
         self.name = f"mediapipe-tasks-{model}"
         self._mp = mp
         self._video = not static_image_mode

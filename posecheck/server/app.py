@@ -22,9 +22,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from ..files import atomic_write, private_dir
+from ..files import atomic_write, private_dir, user_data_dir
 from ..pose.estimator_pool import EstimatorPool
-from ..pose.models.legacy import user_data_dir
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER_UI = STATIC / "vendor" / "swagger-ui"  # swagger-ui-dist 5, see VENDORED.md there

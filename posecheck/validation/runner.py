@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch.video import file_size
-from ..pose.models.legacy import sha256_of
+from ..files import sha256_of
 from .labels import LabelFile
 from .scoring import CheckerRun
 
@@ -66,7 +66,7 @@ def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
     if chosen_backend() == "legacy":
         tag = model
     else:
-        from ..pose.models.tasks import bundle_tag
+        from ..pose.models import bundle_tag
 
         tag = f"{model}-tasks-{bundle_tag(model)}"
     return cache_dir / f"{video.stem}.{tag}.{sha256_of(video)[:16]}.landmarks.jsonl"

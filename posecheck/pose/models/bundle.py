@@ -11,7 +11,7 @@ legacy graph's own: its pose_detection_cpu graph feeds the detector pixels scale
 (mean 0, std 255). With [0, 1] for the detector too, the detector still finds people but
 misses more of them (on a shared squat clip, 254 of 371 frames against the legacy 352); the pair is then zipped with MediaPipe's bundle writer (aligned for mmap). Those
 writers work in mediapipe 0.10.21 but not in the 1.x wheels for Python 3.13, which is why
-the full bundle also ships, prebuilt, inside posecheck (models.py)."""
+the full bundle also ships, prebuilt, inside posecheck (tasks.py)."""
 
 from __future__ import annotations
 

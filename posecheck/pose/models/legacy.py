@@ -1,4 +1,4 @@
-"""Model registry and cache.
+"""The legacy backend's landmark models (`.tflite`): registry and cache.
 
 The full BlazePose landmark model ships inside the mediapipe 0.10.21 wheel. Lite and
 heavy are separate files that MediaPipe would download on first use; posecheck never
@@ -15,14 +15,13 @@ folder only, so a verified file is copied there (atomically) the first time it i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ModelError
-from ...files import atomic_write
+from ...files import atomic_write, sha256_of, user_data_dir
 
 
 @dataclass(frozen=True)
@@ -44,11 +43,6 @@ REGISTRY: dict[str, ModelEntry] = {
 }
 
 
-def user_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "posecheck"
-
-
 def mediapipe_model_dir() -> Path:
     import mediapipe
 
@@ -64,14 +58,6 @@ def search_dirs() -> list[Path]:
         dirs.append(checkout_models)
     dirs.append(user_data_dir() / "models")
     return dirs
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def entry(name: str) -> ModelEntry:

@@ -1,9 +1,9 @@
-"""`.task` bundles for the Tasks-API backend (estimator.MediaPipeTasksEstimator).
+"""`.task` bundles for the Tasks-API backend (pose/estimator.py, MediaPipeTasksEstimator).
 
 Where a bundle comes from, in order:
 1. the user's model cache, `~/.local/share/posecheck/models/pose_landmarker_<v>.task`
    (built there by `posecheck models build-task`, or copied by `posecheck models install`);
-2. for `full`, the bundle shipped inside posecheck (`posecheck/models/`, Apache-2.0, see
+2. for `full`, the bundle shipped inside posecheck (`posecheck/pose/models/`, Apache-2.0, see
    its LICENSE file): the only source on Python 3.13, where MediaPipe ships no models;
 3. built once into the cache from the legacy wheel's model files, where that wheel's
    bundle writer works (mediapipe 0.10.21).
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ...errors import ModelError
 from .bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
-from .legacy import find_model_file, mediapipe_model_dir, user_data_dir
+from ...files import user_data_dir
+from .legacy import find_model_file, mediapipe_model_dir
 
 log = logging.getLogger(__name__)
 
