@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import PosecheckError
 from .common import (
     UserOpt,
     exercises_app,

@@ -1,6 +1,7 @@
-"""Sitting-posture metrics (registered with metrics.py's `metric`): side-view head and
-shoulder alignment and trunk length, front-view (webcam) ratios against a baseline, and
-the head's pitch, which tells looking down at a phone or keyboard from a forward head."""
+"""Head and sitting-posture metrics: which way the face points lying down; side-view
+head and shoulder alignment and trunk length, front-view (webcam) ratios against a
+baseline, and the head's pitch, which tells looking down at a phone or keyboard from a
+forward head."""
 
 from __future__ import annotations
 
@@ -8,14 +9,33 @@ import numpy as np
 
 from ...pose.landmarks import Landmark as L, sided
 from ...pose.types import Pose
-from . import MetricContext, _forward_inclination, metric, trunk_lean_deg
+from .registry import MetricContext, forward_inclination, metric
+from .trunk_hips import trunk_lean_deg
+
+
+@metric("face_up_ratio", "torso lengths")
+def face_up_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Which way the face points, lying down: how far the nose is above the ears in the
+    picture, in torso lengths. Lying on the back the face points up (the nose above the
+    ears, or level with them when the head is turned to the camera); face down (a push-up,
+    a plank) the nose hangs below the ears."""
+    ears = [lm for lm in (L.LEFT_EAR, L.RIGHT_EAR) if ctx.visible(lm)]
+    if not ears or not ctx.visible(L.NOSE) or not ctx.visible(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP,
+                                                                 L.RIGHT_HIP):
+        return None
+    xy = ctx.pose.xy_px
+    ear_y = float(np.mean([xy[int(lm)][1] for lm in ears]))
+    shoulders = (xy[int(L.LEFT_SHOULDER)] + xy[int(L.RIGHT_SHOULDER)]) / 2
+    hips = (xy[int(L.LEFT_HIP)] + xy[int(L.RIGHT_HIP)]) / 2
+    torso = float(np.hypot(*(hips - shoulders)))
+    return (ear_y - float(xy[int(L.NOSE)][1])) / torso if torso > 1e-6 else None
 
 
 @metric("head_forward_deg", "deg", plane_zero=0.0)
 def head_forward_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Side view: the shoulder->ear line's inclination ahead of vertical (the complement
     of the craniovertebral angle, with the shoulder standing in for C7)."""
-    return _forward_inclination(ctx, "ear", "shoulder")
+    return forward_inclination(ctx, "ear", "shoulder")
 
 
 @metric("shoulder_ahead_deg", "deg", plane_zero=0.0)
