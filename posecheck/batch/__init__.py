@@ -1,11 +1,12 @@
 """Batch analysis of recorded videos (`posecheck analyze ... --out DIR`).
 
-`outputs`: what goes where in the output folder, shared safely between runs;
-`video`: everything for one video; `run`: many videos, on processes or Ray."""
+`outputs`: what goes where in the output folder, shared safely between runs, and the
+result row of each video; `video`: everything for one video (it uses `outputs`, never
+the other way); `run`: many videos, on processes or Ray."""
 
-from .outputs import VIDEO_SUFFIXES, VideoSearch, find_videos, output_names
+from .outputs import VIDEO_SUFFIXES, VideoResult, VideoSearch, find_videos, output_names
 from .run import run_batch
-from .video import BatchOptions, VideoResult, analyze_one
+from .video import BatchOptions, analyze_one
 
 __all__ = ["VIDEO_SUFFIXES", "BatchOptions", "VideoResult", "VideoSearch", "analyze_one", "find_videos",
            "output_names", "run_batch"]

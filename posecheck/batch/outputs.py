@@ -145,6 +145,32 @@ def move_into_place(partial: Path, final: Path, run_id: str) -> None:
 
 # --- the index ------------------------------------------------------------------------------
 
+@dataclass
+class VideoResult:
+    """One video's outcome: a row of summary.csv and index.html."""
+
+    video: str
+    out_dir: str
+    status: str  # done | skipped | failed
+    reason: str = ""
+    duration_s: float = 0.0
+    rep_count: int = 0
+    hold_count: int = 0
+    faults: str = ""
+    view: str = ""
+    wall_s: float = 0.0
+    exercise: str = ""
+
+
+def fill_from_report(result: VideoResult, report: dict) -> None:
+    result.duration_s = report["duration_s"]
+    result.rep_count = report["summary"]["rep_count"]
+    result.hold_count = report["summary"]["hold_count"]
+    result.faults = " ".join(f"{k}x{v}" for k, v in report["summary"]["fault_counts"].items())
+    result.view = report["view"]
+    result.exercise = report.get("exercise", result.exercise)
+
+
 SUMMARY_FIELDS = ["video", "status", "reason", "duration_s", "rep_count", "hold_count", "faults", "view", "out_dir",
                   "wall_s", "exercise"]
 
@@ -170,8 +196,6 @@ def remove_index_lock_if_alone(out_root: Path) -> None:
 def write_index(out_root: Path, results: list) -> list:
     """summary.csv and index.html over this run's results (failures included) and every
     other report already in the folder, written under a lock shared by all runs."""
-    from .video import VideoResult, fill_from_report
-
     with waiting_lock(out_root / ".posecheck-index.lock"):
         rows = list(results)
         mine = {str(Path(r.out_dir)) for r in results}

@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .outputs import clear_leftovers, output_names, remove_index_lock_if_alone, run_lock, write_index
-from .video import BatchOptions, VideoResult, analyze_one, file_size
+from .outputs import VideoResult, clear_leftovers, output_names, remove_index_lock_if_alone, run_lock, write_index
+from .video import BatchOptions, analyze_one, file_size
 
 
 def run_batch(videos: list[Path], options: BatchOptions, *, workers: int = 1, engine: str = "local",

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .outputs import move_into_place, new_work_folder
+from .outputs import VideoResult, fill_from_report, move_into_place, new_work_folder
 
 
 @dataclass(frozen=True)
@@ -31,21 +31,6 @@ class BatchOptions:
     force: bool = False
     max_fps: float | None = None  # analyse at most this many frames a second (None: every frame)
     run_id: str = "0"  # names this run's work in progress (its lock: outputs.run_lock)
-
-
-@dataclass
-class VideoResult:
-    video: str
-    out_dir: str
-    status: str  # done | skipped | failed
-    reason: str = ""
-    duration_s: float = 0.0
-    rep_count: int = 0
-    hold_count: int = 0
-    faults: str = ""
-    view: str = ""
-    wall_s: float = 0.0
-    exercise: str = ""
 
 
 def analyze_one(video: str, name: str, options: BatchOptions) -> VideoResult:
@@ -91,15 +76,6 @@ def file_size(path: str) -> int:
         return Path(path).stat().st_size
     except OSError:
         return 0
-
-
-def fill_from_report(result: VideoResult, report: dict) -> None:
-    result.duration_s = report["duration_s"]
-    result.rep_count = report["summary"]["rep_count"]
-    result.hold_count = report["summary"]["hold_count"]
-    result.faults = " ".join(f"{k}x{v}" for k, v in report["summary"]["fault_counts"].items())
-    result.view = report["view"]
-    result.exercise = report.get("exercise", result.exercise)
 
 
 def _analyze_into(video: Path, folder: Path, options: BatchOptions) -> dict:

@@ -62,7 +62,8 @@ def serve(
     import uvicorn
 
     from ..pose.sources import open_source
-    from ..server.app import ServerSettings, create_app
+    from ..server.app import create_app
+    from ..server.settings import ServerSettings
     from ..server.memory import limit_arenas
 
     limit_arenas(2 + max_sessions)  # before any worker thread exists; see server/memory.py

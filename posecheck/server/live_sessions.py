@@ -18,9 +18,9 @@ from ..errors import PosecheckError
 from ..pose.estimator_pool import EstimatorPool, PoolBusy
 from ..pose.types import Frame
 from ..training.live import LiveSession, LiveUpdate
-from .app import ServerSettings, same_origin
 from .memory import release_free_memory
 from .schemas import ErrorMessage, EventOut, FrameMessage, StartMessage, SummaryMessage
+from .settings import ServerSettings, same_origin
 
 FRAME_HEADER = struct.Struct("<d")  # little-endian float64 timestamp (ms) before the image
 CLOSE_POLICY, CLOSE_TRY_AGAIN = 1008, 1013

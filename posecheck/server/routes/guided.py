@@ -14,7 +14,7 @@ from ...engine.spec import get_spec
 from ...errors import PosecheckError
 from ...training.guided import plan_sets
 from ...training.routines import get_routine, usable_routines
-from ..app import Settings
+from ..deps import Settings
 from ..guided_runs import GuidedRuns, RunNotFound
 from ..schemas import GuidedFinish, GuidedRunOut, GuidedStart, GuidedSummaryOut, RoutineOut
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from ... import __version__
-from ..app import ServerSettings, Settings
+from ..deps import Settings
 from ..live_sessions import (
     CLOSE_POLICY,
     FRAME_HEADER,
@@ -30,6 +30,7 @@ from ..schemas import (
     ServerConfig,
     StopMessage,
 )
+from ..settings import ServerSettings
 
 router = APIRouter(tags=["live"])
 

@@ -27,7 +27,7 @@ from ...errors import PosecheckError
 from ...monitor.control import MonitorNotRunning, parse_pause, send, socket_path
 from ...sinks.history import History, daily_scores, day_bounds, streak
 from ...training.progress import parse_day
-from ..app import Settings
+from ..deps import Settings
 
 PUSH_EVERY_S = 1.0
 UNANSWERED_TICKS = 5  # a monitor that answers no status query this many ticks running is called stopped

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from ..app import Sessions
+from ..deps import Sessions
 from ..schemas import SessionSummary
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from ...errors import PosecheckError
 from ...training.live import LiveSession
-from ..app import ServerSettings
 from ..live_sessions import (
     CLOSE_POLICY,
     SessionRefused,
@@ -27,6 +26,7 @@ from ..live_sessions import (
     send_message,
 )
 from ..schemas import ReadyMessage, StopMessage
+from ..settings import ServerSettings
 
 router = APIRouter(tags=["live"])
 # pace 0 runs a file as fast as possible; otherwise a tenth of real time up to ten times
