@@ -171,9 +171,9 @@ def monitor_calibrate(
     model: ModelOpt = "full",
 ) -> None:
     """Capture your upright sitting baseline: sit tall for a few seconds."""
-    from ..engine.analysis import calibrate_sitting_setup
     from ..engine.profiles import check_name, load_profile, save_profile
     from ..engine.spec import get_spec
+    from ..monitor.setup import calibrate_sitting_setup
     from ..pose.pipeline import PipelineSettings
 
     spec = get_spec("sitting_posture")

@@ -131,8 +131,10 @@ def _frames_between(source, start_s: float | None, end_s: float | None, settings
     return frames
 
 
-def _calibration_run(source, spec: ExerciseSpec, start_s: float | None, end_s: float | None,
-                     settings: PipelineSettings | None) -> tuple[list[PoseFrame], list[FrameResult], dict[str, float]]:
+def calibration_run(source, spec: ExerciseSpec, start_s: float | None, end_s: float | None,
+                    settings: PipelineSettings | None) -> tuple[list[PoseFrame], list[FrameResult], dict[str, float]]:
+    """The frames of a calibration set, the default checker's results on them, and the
+    profile values the spec's [calibration] rules take from them."""
     if not spec.calibration:
         raise PosecheckError(f"{spec.name} has nothing to calibrate")
     frames = _frames_between(source, start_s, end_s, settings)
@@ -145,22 +147,7 @@ def calibrate(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float |
               end_s: float | None = None, settings: PipelineSettings | None = None) -> dict[str, float]:
     """Profile values for `spec` from a calibration set (a few good reps, or a few
     seconds of sitting tall), following the spec's [calibration] table."""
-    return _calibration_run(source, spec, start_s, end_s, settings)[2]
-
-
-def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
-                            end_s: float | None = None,
-                            settings: PipelineSettings | None = None) -> tuple[dict[str, float], dict]:
-    """A desk setup's sitting baseline, and the framing it was taken in (monitor_setup.py)."""
-    from ..monitor.setup import framing_of, median_framing
-
-    frames, results, values = _calibration_run(source, spec, start_s, end_s, settings)
-    framings = [framing_of(pf.pose, r.view) for pf, r in zip(frames, results)
-                if pf.pose is not None and r.judged and r.position == spec.exercise.position]
-    framings = [f for f in framings if f is not None]
-    if not framings:
-        raise PosecheckError(f"calibration found no frames with your head and shoulders in view in {os.fspath(source)}")
-    return values, median_framing(framings).to_dict()
+    return calibration_run(source, spec, start_s, end_s, settings)[2]
 
 
 def calibration_values(spec: ExerciseSpec, checker: Checker, results: list[FrameResult], *,

@@ -5,7 +5,7 @@ noise in a given clip, and each is measured here rather than assumed:
 
 - **Landmark jitter.** The smoother sees the raw landmarks and keeps, per landmark, a
   running robust estimate of their frame-to-frame scatter in pixels (second differences
-  remove steady motion; their median ignores the odd fast move). A small foot in a
+  remove steady motion; their median ignores the odd fast move: pose/jitter.py). A small foot in a
   low-resolution phone clip jitters by a large share of its own length; a large, sharp
   one hardly at all.
 - **Segment size.** That scatter is propagated through the metric itself: the metric is
@@ -26,7 +26,6 @@ a verdict is given only when the value clears the threshold by more than the noi
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,39 +40,10 @@ from ..pose.types import Pose
 FLOOR_SHARE_OF_TORSO = 0.01
 FLOOR_PX = 1.0  # nothing is located better than a source pixel
 
-# 1.4826 * MAD estimates a normal scatter; a second difference of white noise has
-# variance 6 sigma^2.
-_MAD_TO_SIGMA = 1.4826 / math.sqrt(6.0)
 _DRAWS = 12  # propagation draws: the noise estimate is then good to about +-20%
 _RNG_SEED = 7  # fixed: the same clip always gets the same verdicts
 MIN_SIZE_IN_SCATTERS = 10.0  # see Measurement.measurable
 FILLS_FRAME = 0.6  # the body spans this share of the picture's height or width
-
-
-class LandmarkJitter:
-    """Running per-landmark scatter of raw image landmarks, in source pixels."""
-
-    def __init__(self, window: int = 90, every: int = 10) -> None:
-        self._d2: deque[np.ndarray] = deque(maxlen=window)  # |second difference| per frame, (33, 2)
-        self._prev: deque[np.ndarray] = deque(maxlen=2)
-        self._every = every
-        self._since = 0
-        self.sigma_px: np.ndarray | None = None  # (33,)
-
-    def reset(self) -> None:
-        self._prev.clear()
-
-    def update(self, pose: Pose) -> np.ndarray | None:
-        xy = pose.xy_px
-        if len(self._prev) == 2:
-            self._d2.append(np.abs(xy - 2.0 * self._prev[1] + self._prev[0]))
-            self._since += 1
-            if self.sigma_px is None and len(self._d2) >= 5 or self._since >= self._every:
-                self._since = 0
-                per_axis = np.median(np.stack(self._d2), axis=0) * _MAD_TO_SIGMA
-                self.sigma_px = np.hypot(per_axis[:, 0], per_axis[:, 1]) / math.sqrt(2.0)
-        self._prev.append(xy)
-        return self.sigma_px
 
 
 def floor_px(pose: Pose) -> float:

@@ -10,13 +10,17 @@ judges nothing, instead of counting slouch against the wrong baseline."""
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.analysis import calibration_run
 from ..engine.spec import ExerciseSpec
+from ..errors import PosecheckError
 from ..pose.landmarks import Landmark as L
+from ..pose.pipeline import PipelineSettings
 from ..pose.types import Pose
 
 # Named sensitivity levels: (seconds of bad posture before an alert, scale on every
@@ -119,3 +123,16 @@ class SetupWatch:
         elif self.stale_reason is not None and len(off) <= (1 - STALE_SHARE) * len(self.recent):
             self.stale_reason = None
         return self.stale_reason
+
+
+def calibrate_sitting_setup(source: str | os.PathLike, spec: ExerciseSpec, *, start_s: float | None = None,
+                            end_s: float | None = None,
+                            settings: PipelineSettings | None = None) -> tuple[dict[str, float], dict]:
+    """A desk setup's sitting baseline, and the framing it was taken in."""
+    frames, results, values = calibration_run(source, spec, start_s, end_s, settings)
+    framings = [framing_of(pf.pose, r.view) for pf, r in zip(frames, results)
+                if pf.pose is not None and r.judged and r.position == spec.exercise.position]
+    framings = [f for f in framings if f is not None]
+    if not framings:
+        raise PosecheckError(f"calibration found no frames with your head and shoulders in view in {os.fspath(source)}")
+    return values, median_framing(framings).to_dict()

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..engine.noise import LandmarkJitter
+from .jitter import LandmarkJitter
 from .types import Pose, PoseFrame
 
 
@@ -74,7 +74,7 @@ class OneEuroSmoother:
         self._image = OneEuroFilter(min_cutoff_hz=s.min_cutoff_hz, beta=s.image_beta, d_cutoff_hz=s.d_cutoff_hz)
         self._world = OneEuroFilter(min_cutoff_hz=s.min_cutoff_hz, beta=s.world_beta, d_cutoff_hz=s.d_cutoff_hz)
         self._last_ms: float | None = None
-        # The raw landmarks' own scatter, for the checker's noise estimates (noise.py).
+        # The raw landmarks' own scatter, for the checker's noise estimates (engine/noise.py).
         self._jitter = LandmarkJitter()
 
     def reset(self) -> None:

@@ -6,8 +6,12 @@ import html
 from pathlib import Path
 
 from ..files import atomic_write
-from ..validation.report import pct
 from .report import figure_png
+
+
+def pct(v: float | None) -> str:
+    """A share as a whole percentage, "-" for none (also the terminal table's format)."""
+    return "-" if v is None else f"{v:.0%}"
 
 
 def _plots(report: dict) -> list[tuple[str, str]]:

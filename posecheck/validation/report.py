@@ -7,6 +7,7 @@ import platform
 from dataclasses import dataclass
 
 from .. import __version__
+from ..sinks.validation_html import pct
 from .labels import LabelFile
 from .perturb import flips_table
 from .runner import ClipOutcome
@@ -58,10 +59,6 @@ def build(labels_path: str, labels: LabelFile, outcomes: dict[str, ClipOutcome],
 def goal_met(summary: Summary, goal: Goal) -> bool:
     value = getattr(summary, goal.name)
     return value is None or value >= goal.minimum - 1e-9
-
-
-def pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0%}"
 
 
 def margins_table(margins: dict) -> list[str]:
