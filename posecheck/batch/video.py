@@ -1,6 +1,6 @@
 """One video of a batch: `analyze_one` (never raises; a failure comes back with its reason).
 
-Per video, in `<out>/<video-stem>/`: report.json (schema in analysis.py), reps.csv,
+Per video, in `<out>/<video-stem>/`: report.json (schema in engine/analysis.py), reps.csv,
 events.csv, frames.csv, annotated.mp4 (H.264, upright), report.html (self-contained
 plots). Each video is built in a hidden `.<stem>.partial-*` folder and renamed into
 place when complete, so an interrupted run leaves no half-written report; a video whose

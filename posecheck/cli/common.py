@@ -49,7 +49,7 @@ def global_options(
     import os
 
     if verbose:
-        os.environ["POSECHECK_DEBUG"] = "1"  # native_logs.py: batch workers inherit it
+        os.environ["POSECHECK_DEBUG"] = "1"  # pose/native_logs.py: batch workers inherit it
 
     if backend is not None:
         from ..pose.estimator import BACKENDS, chosen_backend

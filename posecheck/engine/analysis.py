@@ -15,7 +15,7 @@ Report schema `posecheck.report` version 1 (what `analyze --json` prints):
                   metric, unit}]
                  (one per fault per rep, or per stretch of sitting; noise.py says how noise is measured),
     not_judged [{code, title, reason}]  (faults the camera could not measure anywhere, and how to fix it),
-    people {switches, times_s[]}  (when tracking jumped to someone else, tracking.py; events say
+    people {switches, times_s[]}  (when tracking jumped to someone else, pose/tracking.py; events say
                                    "second_person", at most once in 10 s)
 """
 

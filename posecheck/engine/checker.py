@@ -6,7 +6,7 @@ judged, the landmarks each metric needs; if not, it says what to change; (2) ste
 detection (reps.py) and hold timing (holds.py); (3) steps fault hysteresis (faults.py)
 while a rep or hold that looks like the exercise is under way; (4) lets the cue arbiter
 (cues.py) pick at most one corrective cue. A few unjudged frames (a dropout, a hand
-leaving the frame) do not end a rep or a hold; a jump to another person (tracking.py)
+leaving the frame) do not end a rep or a hold; a jump to another person (pose/tracking.py)
 does. What to say about the view comes from guidance.py.
 """
 
@@ -93,7 +93,7 @@ class Checker:
         self._timeline = PostureTimeline(posture_min_state_s)
         self._motion = MotionDetector()
         self._switch = SwitchDetector()
-        self.switches: list[float] = []  # when tracking jumped to another person (tracking.py)
+        self.switches: list[float] = []  # when tracking jumped to another person (pose/tracking.py)
         self._yaw: deque[float] = deque(maxlen=15)  # how square the view is, over ~0.5 s
         self.reps: list[RepSummary] = []
         self.events: list[Event] = []

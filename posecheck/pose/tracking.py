@@ -106,7 +106,7 @@ _TORSO = [int(L.LEFT_SHOULDER), int(L.RIGHT_SHOULDER), int(L.LEFT_HIP), int(L.RI
 
 
 def _scatter_px(pose: Pose) -> float:
-    """Three times the torso landmarks' own frame-to-frame scatter in this clip (noise.py):
+    """Three times the torso landmarks' own frame-to-frame scatter in this clip (jitter.py):
     a jump the model's jitter could make is no jump."""
     return 0.0 if pose.noise_px is None else 3.0 * float(max(pose.noise_px[_TORSO]))
 

@@ -66,7 +66,7 @@ class Pose:
     frame_index: int = 0
     presence: np.ndarray = field(default=None)  # type: ignore[assignment]
     # (33,) each landmark's raw frame-to-frame scatter in source pixels, when the smoother
-    # has measured it (noise.py); None for raw poses and single pictures.
+    # has measured it (jitter.py); None for raw poses and single pictures.
     noise_px: np.ndarray | None = None
 
     def __post_init__(self) -> None:

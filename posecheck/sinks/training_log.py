@@ -1,7 +1,7 @@
 """Finished exercise sets and guided sessions in the local history (history.py's file):
 counts, hold times, depth against target, faults and stops for pain; never frames.
 
-Writers check the user's `keep_history` switch (profiles.py) before they open anything.
+Writers check the user's `keep_history` switch (engine/profiles.py) before they open anything.
 
 A session row is `running` while the process that started it lives: that process holds
 the row's lock (`<history>.session-<id>.lock`, a flock the kernel drops however the process

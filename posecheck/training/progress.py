@@ -1,7 +1,7 @@
 """Progress over days and weeks, from the history's stored sets and sessions: per exercise,
 what was done against the target, the share of good reps, depth against the calibrated
 target, hold times and the most frequent fault (in words, with its cue); adherence to the
-plan and stops for pain. Pure functions over the rows training_log.py returns."""
+plan and stops for pain. Pure functions over the rows sinks/training_log.py returns."""
 
 from __future__ import annotations
 

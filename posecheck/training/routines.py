@@ -1,7 +1,7 @@
 """Routines: an ordered list of exercises with sets, targets and rests, as TOML data.
 
 `<name>.toml` in a `routines/` folder beside the exercise specs, found in the same places
-and order (catalog.py): `--exercises-dir DIR` (DIR/routines), the user's folder
+and order (engine/catalog.py): `--exercises-dir DIR` (DIR/routines), the user's folder
 (`~/.config/posecheck/exercises/routines`), then the built-in ones. Errors name the file
 and the key: `my.toml: steps[1].reps: a glute_bridge set needs a rep target`.
 

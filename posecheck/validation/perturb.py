@@ -34,7 +34,7 @@ from .runner import ClipJob, ClipOutcome, load_saved, recording_path
 
 FACTORS = {"-10%": 0.9, "+10%": 1.1}
 
-# The good reading of each metric an absolute fault threshold is set on (metrics.py).
+# The good reading of each metric an absolute fault threshold is set on (engine/metrics/).
 NEUTRAL = {
     "hip_extension_deg": 180.0,  # shoulder, hip and knee in a straight line
     "leg_lift_deg": 90.0,  # thigh horizontal

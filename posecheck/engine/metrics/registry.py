@@ -33,7 +33,7 @@ class MetricContext:
     min_visibility: float = 0.5
     missing: set[str] = field(default_factory=set)
     extras: dict[str, object] = field(default_factory=dict)  # e.g. which leg is lifted
-    used: set[str] = field(default_factory=set)  # landmarks a metric looked at (noise.py)
+    used: set[str] = field(default_factory=set)  # landmarks a metric looked at (engine/noise.py)
 
     def visible(self, *landmarks: L) -> bool:
         ok = True
@@ -75,7 +75,7 @@ class MetricDef:
     doc: str
     # A 2D reading in the plane its view shows: its value for an unbent, unturned body
     # (0 for an inclination from vertical, 180 for a straight joint). Foreshortening when
-    # the body is turned from that view scales its departure from this value (noise.py).
+    # the body is turned from that view scales its departure from this value (engine/noise.py).
     # None: not such a reading (world coordinates, or a ratio against the person's baseline).
     plane_zero: float | None = None
 
