@@ -1,6 +1,6 @@
 """Front-view (laptop webcam) posture in the monitor's own loop, sample by sample, on
 synthetic poses: the shared set has no real front-view slouch and no real sustained look
-at a phone, so the stick model (posecheck/synthetic.py) makes them, with 1 px of noise.
+at a phone, so the stick model (posecheck/pose/synthetic.py) makes them, with 1 px of noise.
 What the real front-view clips show is in test_desk_monitor.py."""
 
 from __future__ import annotations

@@ -63,8 +63,8 @@ def serve(
 
     from ..pose.sources import open_source
     from ..server.app import create_app
-    from ..server.settings import ServerSettings
     from ..server.memory import limit_arenas
+    from ..server.settings import ServerSettings
 
     limit_arenas(2 + max_sessions)  # before any worker thread exists; see server/memory.py
     if source is not None:  # fail now, with the one-line error, not in the browser later

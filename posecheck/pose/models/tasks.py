@@ -17,8 +17,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from ...errors import ModelError
-from .bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
 from ...files import user_data_dir
+from .bundle import DETECTOR_MEMBER, LANDMARKER_MEMBER, build_bundle, member_digests
 from .legacy import find_model_file, mediapipe_model_dir
 
 log = logging.getLogger(__name__)
