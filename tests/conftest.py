@@ -64,6 +64,19 @@ def recording_for(name: str, model: str = "full") -> Path:
     return out
 
 
+def tasks_recording_for(name: str, model: str = "full") -> Path:
+    """The raw landmark recording of a shared clip made by the Tasks backend, in the cache
+    `posecheck validate --cache` shares (the name carries the bundle's models)."""
+    from posecheck.pose.models import bundle_tag
+
+    video = clip_path(name)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out = CACHE / f"{video.stem}.{model}-tasks-{bundle_tag(model)}.{_digest(video)}.landmarks.jsonl"
+    if not out.is_file():
+        run_cli("--backend", "tasks", "record", str(video), "-o", str(out), "--model", model, check=True)
+    return out
+
+
 @pytest.fixture(scope="session")
 def recordings(core_labels) -> dict[str, Path]:
     return {name: recording_for(name) for name in core_labels}

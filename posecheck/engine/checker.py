@@ -24,6 +24,7 @@ from ..pose.geometry import (
     forward_sign,
     legs_in_picture,
     near_side,
+    Position,
 )
 from ..pose.tracking import Majority, SwitchDetector
 from ..pose.types import PoseFrame
@@ -73,6 +74,7 @@ class Checker:
         # `label_window_s` (a sparse sampler passes its interval: every sample counts).
         self._view = Majority(label_window_s)
         self._position = Majority(label_window_s)
+        self._still_in: str | None = None  # the position last seen, while the person keeps still
         self._side = Majority(label_window_s)
         self._forward = Majority(label_window_s)
         self._cues = CueArbiter(repeat_s=cue_repeat_s, gap_s=cue_gap_s)
@@ -132,10 +134,21 @@ class Checker:
         yaw = body_yaw_deg(pose)  # once a frame: the view label and how square it is both use it
         self._yaw.append(yaw)
         view = self._view.update(t, classify_view(pose, yaw).family)
-        position = self._position.update(t, classify_position(pose).value)
+        moving = self.spec.exercise.mode == "posture" and self._motion.moving(t, pose)
+        seen = classify_position(pose).value
+        # Angles that fit no position are no evidence of a change: sitting down or getting
+        # up moves the hips, so a person who kept still since a position was last seen is
+        # still in it (a small figure filmed from above read 'unknown' for 0.8 s).
+        if moving:
+            self._still_in = None
+        elif seen != Position.UNKNOWN.value:
+            self._still_in = seen
+        elif self._still_in is not None:
+            seen = self._still_in
+        position = self._position.update(t, seen)
         side = self._side.update(t, near_side(pose))
         forward = float(self._forward.update(t, "+" if forward_sign(pose) > 0 else "-") + "1")
-        if self.spec.exercise.mode == "posture" and self._motion.moving(t, pose):
+        if moving:
             return self._posture_not_sitting(t, view, position, {}, new_events)
         if view not in self._count_views:
             return self._no_judgement(t, new_events, "wrong_view", self._wrong_view_cue(view),

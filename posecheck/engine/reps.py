@@ -175,15 +175,21 @@ class RepDetector:
             self.current = rep = RepInProgress(start_s=start)
             self._trough = self._trough_s = None
             self._stretch_over = True
+        new_top = steady > rep.top
         rep.top = max(rep.top, steady)
         rep.recent.append((t, steady))
         while len(rep.recent) > 1 and t - rep.recent[1][0] >= HELD_S:
             rep.recent.popleft()
-        if value > rep.peak:
+        new_peak = value > rep.peak
+        if new_peak:
             rep.peak, rep.peak_s = value, t
             rep.side = side or rep.side
-            if peak_check is not None:
-                rep.rejected = peak_check()
+        # What the movement is, is judged at its deepest point: the deepest frame, and
+        # again where the steady reading is deepest, the later verdict standing, so one
+        # mis-read frame at the bottom (a hinge read 0.42 leg lengths deep for a frame,
+        # its knees past a right angle) does not decide it.
+        if (new_peak or new_top) and peak_check is not None:
+            rep.rejected = peak_check()
         if rep.still_at is None or abs(steady - rep.still_at) > self.hysteresis(view):
             rep.still_since, rep.still_at = t, steady
         if t - rep.still_since > self.spec.max_duration_s:
