@@ -276,3 +276,18 @@ def test_batch_outputs_follow_the_umask_and_link_loops_are_listed(tmp_path, shor
                                                                out / "summary.csv"]}
     assert modes.pop("clip") == 0o750
     assert set(modes.values()) == {0o640}, modes
+
+
+def test_every_commands_help_names_values_in_words_not_python_types(capsys):
+    import re
+
+    from posecheck.cli import main
+
+    assert main(["--help"]) == 0
+    top = capsys.readouterr().out
+    commands = re.findall(r"^  (\w[\w-]*)\s", top.split("Commands:")[1], re.M)
+    assert len(commands) >= 10
+    for name in commands:
+        assert main([name, "--help"]) == 0
+        text = capsys.readouterr().out
+        assert not re.search(r"<(str|bool|int|float|path|list\[\w+\])>", text), (name, text)

@@ -30,6 +30,10 @@ def _words_for_types(command) -> None:
     words = {"text": "TEXT", "integer": "N", "integer range": "N", "float": "NUMBER", "float range": "NUMBER",
              "path": "FILE", "filename": "FILE"}
     for param in getattr(command, "params", []):
+        if getattr(param, "param_type_name", "") == "argument":
+            # An argument's name says what it is (VIDEO..., LABELS.json): no `<list[str]>` after it.
+            param.display_type_rich = lambda ctx: None
+            continue
         if getattr(param, "param_type_name", "") != "option" or getattr(param, "is_flag", False) or param.metavar:
             continue
         desc = getattr(param, "type_descriptor", None)  # typer's own options (0.2x) describe their type
