@@ -258,3 +258,20 @@ def test_videos_mapped_to_sets_by_exercise_go_where_they_belong_and_are_listed(t
     assert both.returncode != 0 and "not both" in both.stderr
     unknown = run_cli("session", "--routine", "back_care", "--set", f"plank={squat}")
     assert unknown.returncode != 0 and "the routine's exercises are" in unknown.stderr
+
+
+@pytest.mark.parametrize("statuses, pain_stop, line", [
+    (["stopped", "skipped", "not_reached"], True,
+     "Back care: 0 of 3 sets done in full; 1 stopped early, 1 skipped; the session was stopped for pain."),
+    (["done", "pain_stop", "not_reached"], True,
+     "Back care: 1 of 3 sets done in full; 1 stopped early (1 for pain)."),
+    (["done", "done", "skipped"], False, "Back care: 2 of 3 sets done; 1 skipped."),
+], ids=["pain stop between sets", "pain stop inside a set", "no pain stop"])
+def test_the_headline_says_whose_stop_was_for_pain(statuses, pain_stop, line):
+    from posecheck.training.guided import SetOutcome, SetPlan, sets_done_line
+
+    plans = [SetPlan(index=i, step=0, exercise="glute_bridge", title="Glute bridge", set_number=i + 1, sets=3,
+                     reps=3, holds=None, per_side=False, hold_s=(3.0, 5.0), rest_s=30.0, note="")
+             for i in range(3)]
+    outcomes = [SetOutcome(plan=p, status=s) for p, s in zip(plans, statuses)]
+    assert sets_done_line("Back care", outcomes, 3, pain_stop=pain_stop) == line

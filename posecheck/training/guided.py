@@ -350,7 +350,7 @@ def sets_done_line(title: str, outcomes: list[SetOutcome], planned: int, *, pain
         + ([f"{skipped} skipped"] if skipped else []) + ([f"{repeats} done again"] if repeats else [])
     full = " in full" if stopped else ""
     return (f"{title}: {len(done_sets)} of {planned} sets done{full}" + ("; " + ", ".join(more) if more else "")
-            + (" (stopped for pain)" if pain_stop and not for_pain else "") + end)
+            + ("; the session was stopped for pain" if pain_stop and not for_pain else "") + end)
 
 
 def summarise_named(name: str, title: str, outcomes: list[SetOutcome], *, pain_stop: bool,
