@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
+	@test -e "$(SOURCE)" || { echo "make demo: no clip at $(SOURCE): pass SHARED=/path/to/shared (the folder holding videos/) or SOURCE=clip.mp4"; exit 2; }
 	$(BIN)/posecheck analyze "$(SOURCE)" --exercise $(EXERCISE)
 
 # The real-browser tests drive Debian's chromium (Playwright's own download cannot work offline).

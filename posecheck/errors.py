@@ -25,5 +25,11 @@ class SpecError(PosecheckError):
     exit_code = 4
 
 
+class UnknownExercise(SpecError):
+    """An exercise name no spec answers to: a usage error, not a broken spec."""
+
+    exit_code = 2
+
+
 class RecordingError(SourceError):
     """A landmark recording is malformed."""

@@ -291,3 +291,12 @@ def test_every_commands_help_names_values_in_words_not_python_types(capsys):
         assert main([name, "--help"]) == 0
         text = capsys.readouterr().out
         assert not re.search(r"<(str|bool|int|float|path|list\[\w+\])>", text), (name, text)
+
+
+def test_a_batch_with_no_video_in_its_inputs_is_an_input_error_and_makes_no_folder(tmp_path):
+    inputs = tmp_path / "vids"
+    inputs.mkdir()
+    (inputs / "notes.txt").write_text("not a video")
+    proc = run_cli("analyze", str(inputs), "-e", "squat", "--out", str(tmp_path / "reports"))
+    assert proc.returncode == 2 and "no video files found" in proc.stderr, proc.stderr
+    assert not (tmp_path / "reports").exists()

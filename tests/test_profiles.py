@@ -43,3 +43,21 @@ def test_corrupt_profile_is_refused_with_a_way_out(tmp_path, monkeypatch):
 def test_user_names_cannot_escape_the_profile_folder(user):
     with pytest.raises(PosecheckError, match="user name"):
         load_profile(user)
+
+
+def test_a_sitting_calibration_taken_side_on_is_not_announced_as_no_calibration():
+    from posecheck.engine.checker import Checker
+    from posecheck.engine.profiles import Profile
+    from posecheck.engine.spec import get_spec
+
+    side_only = Profile(user="t", values={"sitting.side.head_forward_deg": 10.0,
+                                          "sitting.side.shoulder_ahead_deg": -20.0,
+                                          "sitting.side.trunk_length_ratio": 0.9})
+    notes = [e.message for e in Checker(get_spec("sitting_posture"), side_only).events if e.code == "not_calibrated"]
+    assert len(notes) == 1 and notes[0].startswith("Partly calibrated for sitting_posture")
+    assert "the front view" in notes[0] and "the side view" not in notes[0]
+    fully = Profile(user="t", values={**side_only.values, "sitting.front.neck_drop_ratio": 0.6,
+                                      "sitting.front.head_size_ratio": 0.35, "sitting.front.head_pitch_ratio": 0.2})
+    assert not [e for e in Checker(get_spec("sitting_posture"), fully).events if e.code == "not_calibrated"]
+    nothing = [e.message for e in Checker(get_spec("sitting_posture"), Profile()).events if e.code == "not_calibrated"]
+    assert nothing and nothing[0].startswith("Not calibrated for sitting_posture")

@@ -87,9 +87,9 @@ def test_exercises_validate_command(tmp_path):
     assert proc.returncode == 4 and "bad.toml: not valid TOML" in proc.stderr
 
 
-def test_unknown_exercise_lists_the_known_ones():
+def test_an_unknown_exercise_is_a_usage_error_that_lists_the_known_ones():
     proc = run_cli("analyze", "x.mp4", "-e", "plank")
-    assert proc.returncode == 4 and "unknown exercise 'plank'; choose one of bird_dog" in proc.stderr
+    assert proc.returncode == 2 and "unknown exercise 'plank'; choose one of bird_dog" in proc.stderr
 
 
 def test_specs_live_in_the_package_and_the_checkouts_exercises_folder_is_the_same_files():

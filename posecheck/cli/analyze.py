@@ -86,9 +86,6 @@ def analyze(
 
     get_spec(exercise)  # unknown exercise: fail before any work
     if out is not None:
-        from ..files import writable_dir
-
-        writable_dir(out)
         raise typer.Exit(_analyze_batch(paths, exercise, out, workers=workers, engine=engine, address=address,
                                         force=force, annotate=video_out, user=user, model=model, max_side=max_side,
                                         rate=rate))
@@ -125,7 +122,10 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
     for r in ignored:
         typer.echo(f"  ignored: {r.video}: {r.reason}", err=True)
     if not search.videos:
-        raise PosecheckError("no video files found in " + ", ".join(paths))
+        raise SourceError("no video files found in " + ", ".join(paths))
+    from ..files import writable_dir
+
+    writable_dir(out)  # made only once there is something to write into it
     options = BatchOptions(exercise=exercise, out_dir=str(out), user=user, model=model,
                            max_side=max_side_or_default(max_side, BatchOptions.max_side) or 0, annotate=annotate,
                            force=force, max_fps=rate)

@@ -391,9 +391,20 @@ class Checker:
             lenient = sorted({f.label.lower() for f in self.spec.faults
                               if f.uncalibrated_enter is not None and f.profile_key in missing})
             only_clear = (f"; until then only a clear case is called ({', '.join(lenient)})" if lenient else "")
-            self.events.append(Event(0.0, "info", "not_calibrated",
-                                     f"Not calibrated for {self.spec.name}: using default targets{only_clear} "
-                                     f"(run `posecheck calibrate {self.spec.name}` for a verdict against your own)", 1))
+            if len(missing) < len(keys):  # e.g. sitting calibrated side-on: the front view is not
+                by_view: dict[str, set[str]] = {}
+                for f in self.spec.faults:
+                    if f.profile_key in missing:
+                        for view in f.views:
+                            by_view.setdefault(view, set()).add(f.label.lower())
+                what = " and ".join(f"the {view} view ({', '.join(sorted(labels))})"
+                                    for view, labels in sorted(by_view.items()))
+                text = (f"Partly calibrated for {self.spec.name}: default targets in {what}{only_clear} "
+                        f"(run `posecheck calibrate {self.spec.name}` in that view for a verdict against your own)")
+            else:
+                text = (f"Not calibrated for {self.spec.name}: using default targets{only_clear} "
+                        f"(run `posecheck calibrate {self.spec.name}` for a verdict against your own)")
+            self.events.append(Event(0.0, "info", "not_calibrated", text, 1))
 
     def _emit_cue(self, t: float, new_events: list[Event]) -> None:
         event = self._cues.due(t)

@@ -18,7 +18,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import SpecError
+from ..errors import SpecError, UnknownExercise
 from .catalog import SpecFile, spec_files
 from .metrics import METRICS
 
@@ -367,5 +367,5 @@ def get_spec(name: str) -> ExerciseSpec:
     never joined into a path, so no name can reach a file outside the specs folders."""
     known = spec_files()
     if name not in known:
-        raise SpecError(f"unknown exercise '{shown_name(name)}'; choose one of {', '.join(known)}")
+        raise UnknownExercise(f"unknown exercise '{shown_name(name)}'; choose one of {', '.join(known)}")
     return _load_named(known[name])

@@ -81,6 +81,11 @@ def build_into_cache(variant: str) -> Path:
     """Assemble the bundle from the legacy wheel's detector and the variant's landmark model."""
     detector = mediapipe_model_dir().parent / "pose_detection" / "pose_detection.tflite"
     landmarker = find_model_file(variant)
+    if detector.is_file() and landmarker is None:  # mediapipe 0.10.21 here, its wheel without this variant
+        raise ModelError(f"no {variant} landmark model here to build a .task bundle from: mediapipe 0.10.21 ships "
+                         f"only the full one; put the {variant} model in place first with "
+                         f"`posecheck models install {variant} pose_landmark_{variant}.tflite`, then run "
+                         f"`posecheck models build-task {variant}` again")
     if not detector.is_file() or landmarker is None:
         shipped = [v for v in LANDMARKER_SHA256 if shipped_path(v) is not None]
         raise ModelError(f"no {variant} model to build a .task bundle from: this install has "
