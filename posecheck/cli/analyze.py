@@ -69,7 +69,7 @@ def replay(
 def analyze(
     paths: Annotated[list[str], typer.Argument(help="Video files or folders (or one camera index / .landmarks.jsonl).")],
     exercise: ExerciseOpt,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Batch mode: write reports, CSVs, annotated video and HTML per video here.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Batch mode: write reports, CSVs, annotated video and HTML per video here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON report on stdout (single input, no --out).")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Batch: videos analysed at once.")] = 1,
     engine: Annotated[str, typer.Option("--engine", help="Batch: local (processes) or ray.")] = "local",

@@ -39,7 +39,7 @@ def global_options(
     verbose: Annotated[bool, typer.Option(
         "--verbose", help="Let MediaPipe's own log lines through (hidden by default).")] = False,
     exercises_dir: Annotated[Optional[Path], typer.Option(
-        "--exercises-dir", help="Also read exercise specs from this folder (before your ~/.config/posecheck/"
+        "--exercises-dir", metavar="DIR", help="Also read exercise specs from this folder (before your ~/.config/posecheck/"
                                 "exercises and the built-in ones; a spec there replaces one of the same name).")] = None,
     backend: Annotated[Optional[str], typer.Option(
         "--backend", help="Pose backend: legacy (mp.solutions, mediapipe <= 0.10.21), tasks (PoseLandmarker, any "

@@ -22,13 +22,13 @@ def _goal_opt(help_text: str):
 
 def validate(
     labels_file: Annotated[Path, typer.Argument(metavar="LABELS.json", help="Label file (format in the README).")],
-    root: Annotated[Optional[Path], typer.Option("--root", help="Folder the clip paths are relative to "
+    root: Annotated[Optional[Path], typer.Option("--root", metavar="DIR", help="Folder the clip paths are relative to "
                                                               "(default: the label file's folder).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Where validation.json, validation.html and per-clip "
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Where validation.json, validation.html and per-clip "
                                                     "results go.")] = Path("posecheck-validation"),
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Clips run at once.")] = 1,
     model: Annotated[str, typer.Option("--model", help="Pose model: lite, full or heavy.")] = "full",
-    cache: Annotated[Optional[Path], typer.Option("--cache", help="Landmark recordings of the clips, by checksum "
+    cache: Annotated[Optional[Path], typer.Option("--cache", metavar="DIR", help="Landmark recordings of the clips, by checksum "
                                                                   "(default: OUT/landmarks).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the table.")] = False,
     perturb: Annotated[bool, typer.Option(
