@@ -74,7 +74,7 @@ def profile_history(state: Annotated[str, typer.Argument(help="on or off")], use
 
 @profile_app.command("reset")
 def profile_reset(user: UserOpt = "default",
-                  exercise: Annotated[Optional[str], typer.Option("--exercise", "-e")] = None) -> None:
+                  exercise: Annotated[Optional[str], typer.Option("--exercise", "-e", help="Only this exercise's calibration (default: every one).")] = None) -> None:
     """Forget a user's calibrations (all, or one exercise's)."""
     from ..engine.profiles import load_profile, profile_exists, save_profile
 
