@@ -60,6 +60,8 @@ class RepInProgress:
     peak_s: float = 0.0
     side: str | None = None
     rejected: MovementCondition | None = None  # the first condition failed at the deepest point
+    failed_at_peak: MovementCondition | None = None  # ...at the deepest frame
+    failed_at_top: MovementCondition | None = None  # ...where the steady reading is deepest
     top: float = -np.inf  # the highest steady reading (a glitch is no top)
     recent: deque = field(default_factory=deque)  # (t, steady) over the last HELD_S (one older)
     still_since: float = 0.0  # when the steady reading last moved by the hysteresis
@@ -184,12 +186,17 @@ class RepDetector:
         if new_peak:
             rep.peak, rep.peak_s = value, t
             rep.side = side or rep.side
-        # What the movement is, is judged at its deepest point: the deepest frame, and
-        # again where the steady reading is deepest, the later verdict standing, so one
+        # What the movement is, is judged at its deepest point: at the deepest frame and
+        # where the steady reading is deepest; failing either is not the exercise, so one
         # mis-read frame at the bottom (a hinge read 0.42 leg lengths deep for a frame,
-        # its knees past a right angle) does not decide it.
-        if (new_peak or new_top) and peak_check is not None:
-            rep.rejected = peak_check()
+        # its knees past a right angle) does not make it one.
+        if peak_check is not None and (new_peak or new_top):
+            verdict = peak_check()
+            if new_peak:
+                rep.failed_at_peak = verdict
+            if new_top:
+                rep.failed_at_top = verdict
+            rep.rejected = rep.failed_at_peak or rep.failed_at_top
         if rep.still_at is None or abs(steady - rep.still_at) > self.hysteresis(view):
             rep.still_since, rep.still_at = t, steady
         if t - rep.still_since > self.spec.max_duration_s:
