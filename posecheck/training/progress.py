@@ -98,7 +98,7 @@ class ExerciseTrend:
         if holds and self.hold_target:
             held = sum(1 for t in holds if t >= self.hold_target[0])
             what = "reps held" if self.counts_reps else "holds reached"
-            out.append(f"Holds: {held} of {len(holds)} {what} {self.hold_target[0]:g} s "
+            out.append(f"Holds: {held} of {len(holds)} {what} at least {self.hold_target[0]:g} s "
                        f"(target {self.hold_target[0]:g}-{self.hold_target[1]:g} s), longest {max(holds):.1f} s.")
         if self.faults:
             top = self.faults[0]
