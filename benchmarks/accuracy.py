@@ -33,7 +33,7 @@ CACHE = REPO / ".cache" / "test-recordings"
 # The goals each backend must meet on its own; validate exits 1 when one is missed.
 GOALS = ["--min-reps-exact", "0.9", "--min-fault-f1", "0.85", "--min-sitting", "0.9", "--min-holds", "0.9",
          "--min-negatives-silent", "1.0"]
-SUMMARY = ("reps exact", "faults:", "sitting", "holds", "negatives", "silent without")
+SUMMARY = ("reps exact", "faults:", "sitting agreement", "holds", "negatives", "silent without")
 COST_CLIPS = {"squat": "squat_side_barbell", "glute_bridge": "bridge_side", "bird_dog": "birddog_side",
               "sitting_posture": "sitting_side_slouch"}
 

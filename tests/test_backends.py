@@ -91,7 +91,7 @@ def test_each_backend_meets_the_accuracy_goals_on_its_own(backend, tmp_path):
                    "--cache", str(CACHE), "--workers", "2", *BACKEND_GOALS[backend],  # recordings' names carry the backend
                    timeout=3000)
     summary = "; ".join(line for line in proc.stdout.splitlines()
-                        if line.startswith(("reps exact", "faults:", "sitting", "holds", "negatives")))
+                        if line.startswith(("reps exact", "faults:", "sitting agreement", "holds", "negatives")))
     print(f"--- {backend}: {summary}")
     assert proc.returncode == 0, summary + proc.stderr[-2000:]
     report = json.loads((out / "validation.json").read_text())
