@@ -61,3 +61,23 @@ def test_a_sitting_calibration_taken_side_on_is_not_announced_as_no_calibration(
     assert not [e for e in Checker(get_spec("sitting_posture"), fully).events if e.code == "not_calibrated"]
     nothing = [e.message for e in Checker(get_spec("sitting_posture"), Profile()).events if e.code == "not_calibrated"]
     assert nothing and nothing[0].startswith("Not calibrated for sitting_posture")
+
+
+def test_a_report_judged_on_a_side_on_sitting_calibration_says_partly_calibrated():
+    from posecheck.cli.analyze import format_report
+    from posecheck.engine.analysis import analyze
+    from posecheck.engine.profiles import Profile
+    from posecheck.engine.spec import get_spec
+
+    from .conftest import REPO
+
+    side_only = Profile(user="t", values={"sitting.side.head_forward_deg": 10.0,
+                                          "sitting.side.shoulder_ahead_deg": -20.0},
+                        calibrated_at={"sitting_posture": "2026-12-01T07:00:00"})
+    report, _ = analyze(REPO / "samples" / "sitting_slouch.landmarks.jsonl.gz", get_spec("sitting_posture"),
+                        profile=side_only)
+    header = format_report(report).splitlines()[0]
+    assert header.endswith("| partly calibrated"), header
+    plain, _ = analyze(REPO / "samples" / "sitting_slouch.landmarks.jsonl.gz", get_spec("sitting_posture"),
+                       profile=Profile())
+    assert format_report(plain).splitlines()[0].endswith("| default targets (not calibrated)")

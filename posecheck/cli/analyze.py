@@ -150,8 +150,10 @@ def _analyze_batch(paths, exercise, out, *, workers, engine, address, force, ann
 
 def format_report(report: dict, label=lambda code: code) -> str:
     """The report as lines a person reads (`label` names each fault in words)."""
+    from ..engine.verdicts import calibration_words
+
     lines = [f"{report['exercise']} | {report['source']['name']} | view: {report['view']} | "
-             f"{report['duration_s']:.1f} s | {'calibrated' if report['calibrated'] else 'default targets'}"]
+             f"{report['duration_s']:.1f} s | {calibration_words(report)}"]
     if report.get("posture") is not None:
         for span in report["posture"]:
             faults = f" ({', '.join(map(label, span['faults']))})" if span["faults"] else ""

@@ -32,3 +32,13 @@ def rep_verdict(rep: dict, label: Callable[[str], str]) -> str:
     if rep.get("hold_short"):
         parts.append(hold_words(rep))
     return "; ".join(p.strip() for p in parts) or "good"
+
+
+def calibration_words(report: dict) -> str:
+    """Whose targets a report was judged against: a calibration that left some checks on
+    their defaults (sitting calibrated side-on only) is 'partly calibrated', never plain
+    'calibrated' above a note saying it is not."""
+    if not report["calibrated"]:
+        return "default targets (not calibrated)"
+    partly = any(e.get("code") == "not_calibrated" for e in report.get("events", []))
+    return "partly calibrated" if partly else "calibrated"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..engine.checker import FrameResult
 from ..engine.spec import ExerciseSpec, for_view
-from ..engine.verdicts import is_good, rep_verdict
+from ..engine.verdicts import calibration_words, is_good, rep_verdict
 from ..files import atomic_write
 from ..pose.landmarks import Landmark
 
@@ -177,7 +177,7 @@ figure{{margin:.5rem 0}}img{{max-width:100%}}</style></head><body>
 <h1>{e(spec.exercise.title)}: {e(report['source']['name'])}</h1>
 <p>{report['duration_s']:.1f} s, view: {e(report['view'])}, {report['summary']['rep_count']} reps,
 {report['summary']['hold_count']} holds; faults: {e(faults)};
-{'calibrated' if report['calibrated'] else 'default targets (not calibrated)'}.</p>
+{calibration_words(report)}.</p>
 {"<h2>Not judged in this clip</h2><ul>" + "".join(f"<li>{e(n['title'])}: {e(n['reason'])}</li>" for n in report['not_judged']) + "</ul>" if report.get('not_judged') else ""}
 {"<h2>Reps</h2><table><tr><th>#</th><th>start s</th><th>end s</th><th>bottom s</th><th>side</th><th>verdict</th></tr>" + rows + "</table>" if report['reps'] else ""}
 {"<h2>Holds</h2><table><tr><th>when</th><th>side</th><th>held</th><th>good form</th><th>target</th></tr>" + holds + "</table>" if report['holds'] else ""}
