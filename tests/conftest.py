@@ -67,11 +67,11 @@ def recording_for(name: str, model: str = "full") -> Path:
 def tasks_recording_for(name: str, model: str = "full") -> Path:
     """The raw landmark recording of a shared clip made by the Tasks backend, in the cache
     `posecheck validate --cache` shares (the name carries the bundle's models)."""
-    from posecheck.pose.models import bundle_tag
+    from posecheck.validation.runner import recording_path
 
     video = clip_path(name)
     CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / f"{video.stem}.{model}-tasks-{bundle_tag(model)}.{_digest(video)}.landmarks.jsonl"
+    out = recording_path(CACHE, video, model, backend="tasks")
     if not out.is_file():
         run_cli("--backend", "tasks", "record", str(video), "-o", str(out), "--model", model, check=True)
     return out

@@ -18,9 +18,9 @@ from .test_desk_monitor import stop, wait_for
 pytestmark = pytest.mark.slow
 
 
-def test_monitor_page_shows_pushed_alerts_and_the_live_preview_and_snoozes(tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def serve_with_a_looping_monitor(tmp_path):
+    """A real server and a real monitor on a looped sitting clip, sharing a temporary data
+    folder: (server, base URL, monitor process)."""
     (tmp_path / "run").mkdir()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "POSECHECK_PROFILE_DIR": str(tmp_path / "profiles"),
            "XDG_RUNTIME_DIR": str(tmp_path / "run")}
@@ -29,6 +29,13 @@ def test_monitor_page_shows_pushed_alerts_and_the_live_preview_and_snoozes(tmp_p
                                 str(clip_path("sitting_side_slouch.mp4")), "--loop", "--interval", "0.5",
                                 "--alert-after", "2", "--alert", "page"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return server, base, monitor
+
+
+def test_monitor_page_shows_pushed_alerts_and_the_live_preview_and_snoozes(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    server, base, monitor = serve_with_a_looping_monitor(tmp_path)
     url = f"{base}/monitor"
     try:
         with sync_playwright() as p:

@@ -8,18 +8,16 @@ or numbers without a unit. Screenshots at 390x844 and 1280x800 in test-artifacts
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import clip_path, recording_for
+from .conftest import recording_for
 from .test_browser import ARTIFACTS, CHROMIUM, start_server, stop_server  # noqa: F401 - skips without chromium
 from .test_desk_monitor import stop, wait_for
+from .test_monitor_browser import serve_with_a_looping_monitor
 from .test_guided_sessions import session_json
 
 pytestmark = pytest.mark.slow
@@ -172,14 +170,7 @@ def test_progress_page_reads_as_words_on_a_phone(tmp_path):
 def test_monitor_page_reads_as_words_on_a_phone(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    (tmp_path / "run").mkdir()
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "POSECHECK_PROFILE_DIR": str(tmp_path / "profiles"),
-           "XDG_RUNTIME_DIR": str(tmp_path / "run")}
-    server, base = start_server(env)
-    monitor = subprocess.Popen([sys.executable, "-m", "posecheck", "monitor", "--source",
-                                str(clip_path("sitting_side_slouch.mp4")), "--loop", "--interval", "0.5",
-                                "--alert-after", "2", "--alert", "page"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server, base, monitor = serve_with_a_looping_monitor(tmp_path)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

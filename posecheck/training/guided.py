@@ -258,22 +258,24 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+# A set that brought no count of its own, in words.
+NOT_DONE_WORDS = {
+    "skipped": "skipped.",
+    "no_footage": "not done (no video for it).",
+    "wrong_exercise": "not done (its video shows another exercise).",
+    "not_reached": "not done.",
+    "repeated": "done again (the repeat counts).",
+}
+
+
 def set_words(o: SetOutcome) -> str:
     """One sentence on one set, against its target."""
     p = o.plan
     head = f"{p.title}, set {p.set_number} of {p.sets}"
-    if o.status == "skipped":
-        return f"{head}: skipped."
-    if o.status == "no_footage":
-        return f"{head}: not done (no video for it)."
-    if o.status == "wrong_exercise":
-        return f"{head}: not done (its video shows another exercise)."
     if o.status == "unreadable":
         return f"{head}: not done (its video could not be read{f': {o.reason}' if o.reason else ''})."
-    if o.status == "not_reached":
-        return f"{head}: not done."
-    if o.status == "repeated":
-        return f"{head}: done again (the repeat counts)."
+    if o.status in NOT_DONE_WORDS:
+        return f"{head}: {NOT_DONE_WORDS[o.status]}"
     if p.target is None:
         head = p.title
     of = f" of {p.target}" if p.target is not None else ""

@@ -57,13 +57,13 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "__"))
 
 
-def recording_path(cache_dir: Path, video: Path, model: str) -> Path:
+def recording_path(cache_dir: Path, video: Path, model: str, backend: str | None = None) -> Path:
     """Landmarks depend on the clip, the model and the backend that ran it (the legacy
     backend's name is left out, so caches made before there were two stay valid); a Tasks
     recording also names the bundle's models, so a rebuilt bundle never reuses old ones."""
     from ..pose.estimator import chosen_backend
 
-    if chosen_backend() == "legacy":
+    if (backend or chosen_backend()) == "legacy":
         tag = model
     else:
         from ..pose.models import bundle_tag
