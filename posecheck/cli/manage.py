@@ -99,13 +99,23 @@ def models_list() -> None:
 
 @models_app.command("install")
 def models_install(
-    name: Annotated[str, typer.Argument(help="lite, full or heavy")],
-    path: Annotated[Path, typer.Argument(help="A .tflite landmark model (legacy backend) or a .task bundle "
-                                              "(Tasks backend), checked against its SHA-256.")],
+    name: Annotated[str, typer.Argument(help="lite, full or heavy; or web (the in-browser runtime)")],
+    path: Annotated[Optional[Path], typer.Argument(
+        help="A .tflite landmark model (legacy backend) or a .task bundle (Tasks backend), checked against "
+             "its SHA-256. For web: a downloaded tasks-vision-1.1.0.tgz (default: fetched from the npm "
+             "registry).")] = None,
 ) -> None:
-    """Copy a verified model file into the user's model cache."""
-    from ..pose.models import install
+    """Copy a verified model file into the user's model cache; `web`: install the runtime the
+    coach's pages use to run the model in the browser."""
+    from ..pose.models import install, install_web
 
+    if name == "web":
+        folder, installed = install_web(path)
+        typer.echo(f"installed the in-browser pose runtime -> {folder}" if installed
+                   else f"the in-browser pose runtime is already installed in {folder} (checksums ok)")
+        return
+    if path is None:
+        raise typer.BadParameter(f"give the {name} model file to install", param_hint="PATH")
     target = install(name, path)
     what = f"{name} .task bundle" if path.suffix == ".task" else name
     typer.echo(f"installed {what} -> {target}")

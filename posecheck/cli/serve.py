@@ -54,7 +54,15 @@ def serve(
         "--allow-host", help="Also answer requests for this host name (repeatable; '*' turns the Host check "
                              "off). Loopback names and --host are always allowed.")] = None,
     max_sessions: Annotated[int, typer.Option("--max-sessions", min=1, max=32,
-                                              help="Live sessions (models) running at once.")] = 4,
+                                              help="Live sessions sending camera frames (each runs a model "
+                                                   "here) at once.")] = 4,
+    pose: Annotated[str, typer.Option(
+        "--pose", metavar="auto|browser|server",
+        help="Where the pose model runs. auto: in each browser that keeps up with its camera (it measures "
+             "itself), else here; browser or server: always there.")] = "auto",
+    max_landmark_sessions: Annotated[int, typer.Option(
+        "--max-landmark-sessions", min=1, max=512,
+        help="Live sessions whose pose runs in the browser (no model here, only the checker) at once.")] = 32,
     db: DbOpt = None,
     model: ModelOpt = "full",
 ) -> None:
@@ -67,6 +75,10 @@ def serve(
     from ..server.settings import ServerSettings
 
     limit_arenas(2 + max_sessions)  # before any worker thread exists; see server/memory.py
+    if pose not in ("auto", "browser", "server"):
+        raise typer.BadParameter(f"'{pose}' is not one of auto, browser, server", param_hint="--pose")
+    if pose == "browser" and source is not None:
+        raise PosecheckError("--source runs pose on the server; it cannot go with --pose browser")
     if source is not None:  # fail now, with the one-line error, not in the browser later
         open_source(source).close()
     sock = listening_socket(host, port)
@@ -76,11 +88,15 @@ def serve(
                    "and its camera stream", err=True)
     settings = ServerSettings(host=host, port=port, source=source, loop_source=loop, model=model,
                               extra_hosts=tuple(allow_host or ()), max_sessions=max_sessions,
-                              history_db=history_path(db))
+                              history_db=history_path(db), pose=pose,
+                              max_landmark_sessions=max_landmark_sessions)
+    coach = create_app(settings)
+    if pose == "browser" and not coach.state.browser_pose.available:  # no page could run it: say so now
+        raise PosecheckError(f"--pose browser: {coach.state.browser_pose.problem}")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (f"[{host}]" if ":" in host else host)
     typer.echo(f"posecheck live coach on http://{shown}:{port}/ (Ctrl-C to stop)")
     # A client that stops reading cannot hold shutdown up for ever: open responses get 3 s.
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", timeout_graceful_shutdown=3))
+    server = uvicorn.Server(uvicorn.Config(coach, log_level="warning", timeout_graceful_shutdown=3))
     server.run(sockets=[sock])
 
 

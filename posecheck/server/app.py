@@ -17,7 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ..pose.estimator_pool import EstimatorPool
+from .browser_pose import BrowserPose, mount_browser_pose as _mount_browser_pose
 from .deps import SessionStore
+from .live_sessions import LandmarkSlots
 from .settings import ServerSettings, same_origin
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -50,6 +52,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.sessions = SessionStore(settings.data_dir)
     app.state.estimators = pool
     app.state.guided = GuidedRuns(settings.history_path)
+    app.state.landmark_slots = LandmarkSlots(settings.max_landmark_sessions)
+    app.state.browser_pose = BrowserPose.find(settings)
     for module in (exercises, profiles, sessions, live, source, monitor, guided):
         app.include_router(module.router)
 
@@ -85,6 +89,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "monitor.html")
 
     _mount_docs(app)
+    _mount_browser_pose(app, app.state.browser_pose)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

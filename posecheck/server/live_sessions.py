@@ -90,15 +90,33 @@ def decode_frame(data: bytes, index: int, max_pixels: int) -> Frame:
     return Frame(image=rgb, timestamp_ms=float(t_ms), index=index, resolution_wh=(w, h))
 
 
+class LandmarkSlots:
+    """Sessions whose pose runs in the browser hold no model, only a checker: they are
+    counted apart from the model pool, against their own, higher cap."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.in_use = limit, 0
+
+    def acquire(self) -> None:
+        if self.in_use >= self.limit:
+            raise PoolBusy(f"all {self.limit} landmark sessions are in use")
+        self.in_use += 1
+
+    def release(self) -> None:
+        self.in_use = max(0, self.in_use - 1)
+
+
 class SessionRefused(Exception):
     def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.close_code = code, message, close_code
 
 
-async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, StartMessage]:
-    """A start message -> a session holding a pooled model. Exercise names come from the
-    loaded specs only (never a path), user names from the profile name rules."""
+async def open_session(ws: WebSocket, text: str | None, *,
+                       landmarks_allowed: bool = True) -> tuple[LiveSession, StartMessage]:
+    """A start message -> a session holding a pooled model, or (pose in the browser) a
+    landmark slot. Exercise names come from the loaded specs only (never a path), user
+    names from the profile name rules."""
     settings: ServerSettings = ws.app.state.settings
     pool: EstimatorPool = ws.app.state.estimators
     if text is None:
@@ -115,6 +133,15 @@ async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, St
         raise SessionRefused("bad_message", f"expected a start message: {exc.errors()[0]['msg']}") from None
     except PosecheckError as exc:
         raise SessionRefused("bad_start", str(exc)) from None
+    where_refused = pose_site_refused(settings, start.pose, landmarks_allowed)
+    if where_refused:
+        raise SessionRefused("pose_site", where_refused)
+    if start.pose == "browser":
+        try:
+            ws.app.state.landmark_slots.acquire()
+        except PoolBusy as exc:
+            raise SessionRefused("busy", f"server busy: {exc}; try again when one ends", CLOSE_TRY_AGAIN) from None
+        return LiveSession(spec, profile, mode=start.mode, model=settings.model, pose_in_browser=True), start
     try:
         estimator = await to_thread.run_sync(pool.acquire)
     except PoolBusy as exc:
@@ -128,8 +155,24 @@ async def open_session(ws: WebSocket, text: str | None) -> tuple[LiveSession, St
         raise
 
 
+def pose_site_refused(settings: ServerSettings, pose: str, landmarks_allowed: bool) -> str | None:
+    """Why a session may not run pose where it asks to, or None."""
+    if not landmarks_allowed:  # the server source: its frames never come from a page
+        return "the server source runs pose on the server: start it without pose \"browser\"" \
+            if pose == "browser" else None
+    if pose == "browser" and settings.pose == "server":
+        return "this server runs pose itself (posecheck serve --pose server): send camera frames"
+    if pose == "server" and settings.pose == "browser":
+        return ("this server only checks landmarks (posecheck serve --pose browser): "
+                "run pose in the browser (protocol 2)")
+    return None
+
+
 def close_session(ws: WebSocket, session: LiveSession) -> None:
     session.close()
+    if session.estimator is None:  # pose ran in the browser
+        ws.app.state.landmark_slots.release()
+        return
     ws.app.state.estimators.release(session.estimator)
     release_free_memory()
 

@@ -1,14 +1,24 @@
 """Wire schemas: every REST body and WebSocket message, as pydantic models.
 
-WebSocket protocol (`/ws/live`, browser camera):
-  client -> {"type": "start", "exercise": "squat", "user": "default", "mode": "check"|"calibrate"}
+WebSocket protocol (`/ws/live`, browser camera). Version 1: the page sends camera frames and
+the server runs the pose model; version 2 adds landmark messages: the page runs the model
+itself (MediaPipe's web runtime) and sends no pixels. `start.protocol` says which a client
+speaks, `start.pose` where the model runs; `ready` repeats both.
+  client -> {"type": "start", "exercise": "squat", "user": "default", "mode": "check"|"calibrate",
+             "protocol": 1|2, "pose": "server"|"browser"}
   server -> ready
-  client -> binary frame: 8 bytes little-endian float64 timestamp in ms, then a JPEG image
-  server -> frame (one per received frame, in order), or dropped when a newer frame
-            replaced it before the model got to it (more than two frames in flight)
+  pose "server": client -> binary frame: 8 bytes little-endian float64 timestamp in ms, then a JPEG image
+  pose "browser": client -> {"type": "landmarks", "t_ms": 1234.5, "image_wh": [640, 480],
+             "landmarks": 33 x [x, y, z, visibility, presence?] | null (nobody found),
+             "world": 33 x [x, y, z] in metres | null}
+  server -> frame (one per received frame or landmark message, in order), or dropped when a
+            newer one replaced it before the checker got to it (more than two in flight)
   client -> {"type": "stop"}            server -> summary (and, when calibrating, saves the profile)
   any problem -> error {code, message}; the session and its counts carry on, except
-            busy (every model slot in use) and model_error, which close with 1013.
+            busy (every model slot, or every landmark session, in use) and model_error,
+            which close with 1013. A bad landmark message (bad_landmarks: wrong length, not
+            a finite number, out of range, time going back) or one over the rate limit
+            (too_fast) is answered with an error and skipped.
 `/ws/source?pace=1&every=1` (server source): client sends start; the server streams, per
 frame, a binary JPEG of the annotated picture followed by a frame message; at the end of
 the source or on the client's stop, a summary. pace is 0 (as fast as possible) or 0.1-10.
@@ -16,9 +26,9 @@ the source or on the client's stop, a summary. pace is 0 (as fast as possible) o
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Wire(BaseModel):
@@ -76,7 +86,15 @@ class ServerConfig(_Wire):
     source: str | None = Field(None, description="The server-side source, when one was given.")
     max_frame_bytes: int
     max_frame_pixels: int
-    max_sessions: int
+    max_sessions: int = Field(description="Sessions sending frames (each runs a model on the server).")
+    protocols: list[int] = Field(description="WebSocket protocol versions this server speaks.")
+    pose: Literal["auto", "browser", "server"] = Field(
+        description="Where pose runs: auto (the page measures itself), or as the server was told.")
+    browser_runtime: str | None = Field(None, description="URL of the in-browser runtime, when installed.")
+    browser_model: str | None = Field(None, description="URL of the .task bundle the page loads.")
+    browser_problem: str | None = Field(None, description="Why pose cannot run in the browser, if it cannot.")
+    max_landmark_sessions: int = Field(description="Sessions sending landmarks (pose in the browser).")
+    max_landmarks_per_s: int = Field(description="Landmark messages a session may send per second.")
 
 
 class GuidedRef(_Wire):
@@ -91,6 +109,33 @@ class StartMessage(_Wire):
     mode: Literal["check", "calibrate", "preview"] = Field(
         "check", description="preview: framing before a set; nothing is counted, kept or stored.")
     guided: GuidedRef | None = Field(None, description="This set is a set of a guided session.")
+    protocol: Literal[1, 2] = Field(1, description="1: camera frames only; 2: landmark messages too.")
+    pose: Literal["server", "browser"] = Field(
+        "server", description="server: the client sends frames; browser: it runs the model and sends landmarks "
+        "(protocol 2).")
+
+    @model_validator(mode="after")
+    def _landmarks_need_protocol_2(self) -> StartMessage:
+        if self.pose == "browser" and self.protocol < 2:
+            raise ValueError("pose in the browser sends landmark messages: protocol 2")
+        return self
+
+
+Coordinate = Annotated[list[float], Field(min_length=3, max_length=5)]
+
+
+class LandmarksMessage(_Wire):
+    """One camera frame's pose, found in the page (protocol 2). Shapes and finiteness are
+    checked here; ranges in server/landmark_frames.py."""
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    type: Literal["landmarks"]
+    t_ms: float = Field(ge=0, description="Time of the frame in ms since the set started; increasing.")
+    image_wh: tuple[int, int] = Field(description="Width and height of the picture the landmarks were found in.")
+    landmarks: list[Coordinate] | None = Field(
+        None, min_length=33, max_length=33,
+        description="33 x [x, y, z, visibility, presence?]; x, y normalised to the picture; null: nobody found")
+    world: list[Coordinate] | None = Field(None, min_length=33, max_length=33,
+                                           description="33 x [x, y, z] in metres, origin between the hips")
 
 
 class StopMessage(_Wire):
@@ -113,6 +158,8 @@ class ReadyMessage(_Wire):
     mode: str
     max_frame_bytes: int
     max_frame_pixels: int
+    protocol: int = 1
+    pose: Literal["server", "browser"] = "server"
 
 
 class FrameMessage(_Wire):

@@ -28,6 +28,15 @@ class ServerSettings:
     # Each session runs its own model (~19 ms a frame, ~100 MB): on a 2-core machine four
     # at once keep every one of them near 15 fps; the rest are told the server is busy.
     max_sessions: int = 4
+    # Where pose runs: "auto" lets each page measure its own runtime (landmark_frames.py);
+    # "browser" or "server" requires one.
+    pose: str = "auto"
+    # A landmark session runs no model here, only the checker (~0.5 ms a frame): 32 at 30
+    # fps take about half of one core.
+    max_landmark_sessions: int = 32
+    # A camera's useful rate for checking is 30 fps; twice that leaves room for 60 fps
+    # cameras and bursts after a stall, and stops a client from flooding the checker.
+    max_landmarks_per_s: int = 60
     extra_hosts: tuple[str, ...] = ()  # --allow-host; "*" turns the Host check off
     data_dir: Path = field(default_factory=user_data_dir)
     history_db: Path | None = None  # posture monitor history (default: <data_dir>/history.sqlite)

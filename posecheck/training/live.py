@@ -1,7 +1,8 @@
 """A live session: one person, one exercise, frames in as they come, feedback out.
 
 Shared by the web app (browser camera and server source) and `posecheck live`.
-`LiveSession.process(frame) -> LiveUpdate`; `finish() -> report`."""
+`LiveSession.process(frame) -> LiveUpdate` runs the model on a frame; `process_pose(...)`
+takes a pose found elsewhere (in the browser); `finish() -> report`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ..engine.spec import ExerciseSpec
 from ..pose.estimator import PoseEstimator, create_estimator
 from ..pose.smoothing import OneEuroSmoother
 from ..pose.tracking import skeleton_hidden
-from ..pose.types import Frame, PoseFrame
+from ..pose.types import Frame, Pose, PoseFrame
 from ..sinks.overlay import highlighted_landmarks
 from .guided import holds_toward_target
 
@@ -36,7 +37,7 @@ class LiveUpdate:
 
 class LiveSession:
     def __init__(self, spec: ExerciseSpec, profile: Profile, *, mode: str = "check", model: str = "full",
-                 estimator: PoseEstimator | None = None) -> None:
+                 estimator: PoseEstimator | None = None, pose_in_browser: bool = False) -> None:
         self.spec = spec
         self.profile = profile
         self.mode = mode  # "check", "calibrate" or "preview" (framing before a set: nothing kept)
@@ -45,15 +46,24 @@ class LiveSession:
         self.checker = Checker(spec, Profile(user=profile.user) if mode == "calibrate" else profile)
         self.smoother = OneEuroSmoother()
         self._holds_seen = (0, 0)  # (holds, holds toward the target): recounted only when one ends
-        self.estimator = estimator or create_estimator(model=model)
-        self._owns_estimator = estimator is None
+        # Pose in the browser: poses arrive through process_pose, no model runs here.
+        self.estimator = None if pose_in_browser else (estimator or create_estimator(model=model))
+        self._owns_estimator = estimator is None and not pose_in_browser
         self.results: list[FrameResult] = []
         self.started_wall = time.time()
 
     def process(self, frame: Frame) -> LiveUpdate:
         start = time.perf_counter()
-        pose = self.smoother.update(self.estimator.estimate(frame))
-        pf = PoseFrame(frame.timestamp_ms, frame.index, pose)
+        return self._check(self.estimator.estimate(frame), frame.timestamp_ms, frame.index, start)
+
+    def process_pose(self, pose: Pose | None, timestamp_ms: float, index: int) -> LiveUpdate:
+        """A pose found by the same model elsewhere (None: nobody in the picture): from here
+        on the path of a frame."""
+        return self._check(pose, timestamp_ms, index, time.perf_counter())
+
+    def _check(self, raw: Pose | None, timestamp_ms: float, index: int, start: float) -> LiveUpdate:
+        pose = self.smoother.update(raw)
+        pf = PoseFrame(timestamp_ms, index, pose)
         result = self.checker.update(pf)
         self.results.append(result)
         hold = self.checker.hold_progress(result.t_s)
@@ -83,5 +93,5 @@ class LiveSession:
         return report
 
     def close(self) -> None:
-        if self._owns_estimator:
+        if self._owns_estimator and self.estimator is not None:
             self.estimator.close()

@@ -7,7 +7,9 @@ nothing else reaches into the modules behind it:
   their registry, the folders searched and the copy into mediapipe's module folder;
 - `tasks.py`: the `.task` bundles of the Tasks API (cache, shipped, built), each verified
   by the checksums of the two models inside;
-- `bundle.py`: assembling a bundle from the legacy wheel's model files.
+- `bundle.py`: assembling a bundle from the legacy wheel's model files;
+- `web.py`: MediaPipe's web runtime, which the coach's pages load to run the model in the
+  browser (installed once from the npm registry, checked by its checksums).
 
 The full bundle ships in this folder (`pose_landmarker_full.task`, Apache-2.0: LICENSE, NOTICE)."""
 
@@ -17,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import ModelError, PosecheckError
-from . import legacy, tasks
+from . import legacy, tasks, web
 from .legacy import ModelEntry
 from .tasks import TaskBundle
+from .web import WebRuntime
 
 VARIANTS = tuple(legacy.REGISTRY)  # lite, full, heavy: both backends have the same three
 
 __all__ = ["VARIANTS", "ModelEntry", "ModelState", "TaskBundle", "build_task", "bundle_tag", "install",
-           "legacy_model", "model_states", "task_bundle"]
+           "install_web", "legacy_model", "model_states", "task_bundle", "web_runtime", "WebRuntime"]
 
 
 def legacy_model(variant: str) -> ModelEntry:
@@ -72,6 +75,11 @@ def model_states(*, legacy_available: bool) -> list[ModelState]:
         except PosecheckError as exc:
             where = str(exc).removeprefix(f"no {name} .task bundle: ")
         states.append(ModelState("tasks", name, "shipped" if name == "full" else "optional", where))
+    try:
+        where = f"{web.find_web_runtime().folder} (checksums ok)"
+    except PosecheckError as exc:
+        where = str(exc)
+    states.append(ModelState("web", f"v{web.VERSION}", "optional", where))  # the browser's runtime
     return states
 
 
@@ -92,3 +100,14 @@ def build_task(variant: str) -> Path:
     """Assemble `variant`'s `.task` bundle into the model cache from the legacy wheel's
     model files (needs mediapipe 0.10.21, whose bundle writer works)."""
     return tasks.build_into_cache(variant)
+
+
+def web_runtime() -> WebRuntime:
+    """The installed, verified in-browser runtime; ModelError says how to install it."""
+    return web.find_web_runtime()
+
+
+def install_web(tarball: Path | None = None) -> tuple[Path, bool]:
+    """Install the in-browser runtime from the npm registry (or a downloaded tarball);
+    (folder, False) when it was already there and checks out."""
+    return web.install_web_runtime(tarball)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from anyio import to_thread
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from typing import Annotated, Union
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from ... import __version__
 from ..deps import Settings
@@ -23,9 +25,13 @@ from ..live_sessions import (
     refuse,
     send_message,
 )
+from ...pose.types import Frame
+from ...training.live import LiveSession, LiveUpdate
+from ..landmark_frames import BadLandmarks, LandmarkClock, PoseIn, pose_from_landmarks
 from ..schemas import (
     DroppedMessage,
     ErrorMessage,
+    LandmarksMessage,
     ReadyMessage,
     ServerConfig,
     StopMessage,
@@ -33,12 +39,29 @@ from ..schemas import (
 from ..settings import ServerSettings
 
 router = APIRouter(tags=["live"])
+PROTOCOLS = (1, 2)  # 1: camera frames; 2: landmark messages too (schemas.py)
+CLIENT_TEXT = TypeAdapter(Annotated[Union[StopMessage, LandmarksMessage], Field(discriminator="type")])
+
+
+def first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"][1:])  # without the message type's own name
+    return f"{where}: {err['msg']}" if where else err["msg"]
+
+
+def process_item(session: LiveSession, item: Frame | PoseIn) -> LiveUpdate:
+    if isinstance(item, PoseIn):
+        return session.process_pose(item.pose, item.t_ms, item.index)
+    return session.process(item)
 
 
 @router.get("/api/config", response_model=ServerConfig)
-def config(settings: Settings) -> dict:
+def config(settings: Settings, request: Request) -> dict:
     return {"version": __version__, "source": settings.source, "max_frame_bytes": settings.max_frame_bytes,
-            "max_frame_pixels": settings.max_frame_pixels, "max_sessions": settings.max_sessions}
+            "max_frame_pixels": settings.max_frame_pixels, "max_sessions": settings.max_sessions,
+            "protocols": list(PROTOCOLS), "pose": settings.pose,
+            "max_landmark_sessions": settings.max_landmark_sessions,
+            "max_landmarks_per_s": settings.max_landmarks_per_s, **request.app.state.browser_pose.config()}
 
 
 @router.websocket("/ws/live")
@@ -83,46 +106,73 @@ async def live_browser_camera(ws: WebSocket) -> None:
                         return
                     continue
                 start = holder["start"]
+                holder["clock"] = LandmarkClock(settings.max_landmarks_per_s)
                 await send(ReadyMessage(session_id=session_id, exercise=start.exercise, mode=start.mode,
                                         max_frame_bytes=settings.max_frame_bytes,
-                                        max_frame_pixels=settings.max_frame_pixels))
+                                        max_frame_pixels=settings.max_frame_pixels,
+                                        protocol=start.protocol, pose=start.pose))
                 continue
+            landmark_mode = holder["start"].pose == "browser"
             if text is not None:
                 try:
-                    stop = StopMessage.model_validate_json(text)
-                except ValidationError:
-                    await error("bad_message", "expected a binary frame or {\"type\": \"stop\"}")
+                    incoming = CLIENT_TEXT.validate_json(text)
+                except ValidationError as exc:
+                    if landmark_mode and '"landmarks"' in text:
+                        await error("bad_landmarks", f"landmark message refused: {first_error(exc)}")
+                    else:
+                        await error("bad_message", "expected " + ("a landmark message" if landmark_mode
+                                                                  else "a binary frame") + ' or {"type": "stop"}')
                     continue
-                holder["stop"] = True
-                holder["pain"] = stop.reason == "pain"
-                break
-            if len(data) > settings.max_frame_bytes:
-                await error("frame_too_large",
-                            f"frame of {len(data)} bytes is over the {settings.max_frame_bytes}-byte limit")
+                if isinstance(incoming, StopMessage):
+                    holder["stop"] = True
+                    holder["pain"] = incoming.reason == "pain"
+                    break
+                if not landmark_mode:
+                    await error("bad_message", "this session sends camera frames; landmark messages need "
+                                               'a start with "protocol": 2, "pose": "browser"')
+                    continue
+                clock: LandmarkClock = holder["clock"]
+                if clock.too_fast():
+                    await error("too_fast", f"more than {clock.per_second} landmark messages a second: "
+                                            "this one was skipped")
+                    continue
+                try:
+                    clock.accept_time(incoming.t_ms)
+                    item = PoseIn(pose_from_landmarks(incoming, seq, settings.max_frame_pixels), incoming.t_ms, seq)
+                except BadLandmarks as exc:
+                    await error("bad_landmarks", f"landmark message refused: {exc}")
+                    continue
+            elif landmark_mode:
+                await error("bad_message", "this session sends landmarks (pose runs in the browser), not frames")
                 continue
-            if len(data) <= FRAME_HEADER.size:
-                await error("bad_frame", "a frame is an 8-byte timestamp followed by a JPEG")
-                continue
-            try:
-                frame = await to_thread.run_sync(decode_frame, data, seq, settings.max_frame_pixels)
-            except ValueError as exc:
-                await error("bad_frame", str(exc))
-                continue
+            else:
+                if len(data) > settings.max_frame_bytes:
+                    await error("frame_too_large",
+                                f"frame of {len(data)} bytes is over the {settings.max_frame_bytes}-byte limit")
+                    continue
+                if len(data) <= FRAME_HEADER.size:
+                    await error("bad_frame", "a frame is an 8-byte timestamp followed by a JPEG")
+                    continue
+                try:
+                    item = await to_thread.run_sync(decode_frame, data, seq, settings.max_frame_pixels)
+                except ValueError as exc:
+                    await error("bad_frame", str(exc))
+                    continue
             seq += 1
             if waiting.full():  # the model is behind: the newer frame replaces the waiting one
                 stale = waiting.get_nowait()
                 dropped += 1
                 await send(DroppedMessage(seq=stale.index, dropped=dropped))
-            waiting.put_nowait(frame)
+            waiting.put_nowait(item)
 
     async def worker() -> None:
         while True:
-            frame = await waiting.get()
-            if frame is None:
+            item = await waiting.get()
+            if item is None:
                 return
-            update = await to_thread.run_sync(holder["session"].process, frame)
+            update = await to_thread.run_sync(process_item, holder["session"], item)
             try:
-                await send(frame_message(frame.index, update, dropped))
+                await send(frame_message(item.index, update, dropped))
             except (WebSocketDisconnect, RuntimeError):  # the page went away mid-set
                 holder["gone"] = True
 

@@ -152,7 +152,7 @@ async def live_server_source(ws: WebSocket, pace: float = 1.0, every: int = 1) -
     if first["type"] == "websocket.disconnect":
         return
     try:
-        session, start = await open_session(ws, first.get("text"))
+        session, start = await open_session(ws, first.get("text"), landmarks_allowed=False)
     except SessionRefused as refused:
         refused.close_code = refused.close_code or CLOSE_POLICY
         await refuse(ws, refused)

@@ -178,6 +178,10 @@ async function startOnce(mode) {
     $("server-frame").hidden = true;
     $("video").srcObject = state.stream;
     state.preparing = true;
+    $("stop").disabled = false;
+    await LiveCamera.choosePoseSite(state.config, $("video"), setCue);
+    $("pose-site").textContent = LiveCamera.poseWords();
+    if (!state.preparing) { stopLocal(true); return; }  // Stop while measuring
     $("start").disabled = true;
     $("calibrate").disabled = true;
     $("stop").disabled = false;
@@ -198,7 +202,8 @@ async function startOnce(mode) {
   state.running = true;
   const capture = document.createElement("canvas");
   state.capture = capture;
-  ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise, user: $("user").value, mode }));
+  ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise, user: $("user").value, mode,
+    ...(state.serverMode ? {} : LiveCamera.startFields()) }));
   ws.onmessage = (event) => {
     if (typeof event.data !== "string") { // server source: the annotated picture
       const img = $("server-frame");

@@ -1,6 +1,7 @@
 // What the live coach (app.js) and the guided session (session.js) share: the skeleton
-// drawn over the local video, one camera frame sent as an 8-byte timestamp + JPEG, and
-// speaking a line once.
+// drawn over the local video; where pose runs (in this browser, measured once per page, or
+// on the server); one camera frame sent as an 8-byte timestamp + JPEG, or, with pose in the
+// browser, as a landmark message (protocol 2, no pixels); speaking a line once.
 "use strict";
 
 const LiveCamera = (() => {
@@ -52,16 +53,25 @@ const LiveCamera = (() => {
     });
   }
 
-  // Sends the video's current picture on `ws` while `running()` holds; waits for the
-  // first picture if the camera has not delivered one yet.
-  function sendFrame(ws, video, capture, t0, running) {
-    if (!running() || !ws || ws.readyState !== WebSocket.OPEN) return;
-    if (!video.videoWidth) { setTimeout(() => sendFrame(ws, video, capture, t0, running), 50); return; }
+  // Draws the video's current picture into `capture` (at most 640 px a side, the same in
+  // both modes so both see the same picture); false while the camera has none yet.
+  function grab(video, capture) {
+    if (!video.videoWidth) return false;
     const scale = Math.min(1, CAPTURE_MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
     capture.width = Math.round(video.videoWidth * scale);
     capture.height = Math.round(video.videoHeight * scale);
     capture.getContext("2d").drawImage(video, 0, 0, capture.width, capture.height);
+    return true;
+  }
+
+  // Sends the video's current picture on `ws` while `running()` holds; waits for the
+  // first picture if the camera has not delivered one yet. With pose in the browser the
+  // picture goes through the page's own model and only its landmarks are sent.
+  function sendFrame(ws, video, capture, t0, running) {
+    if (!running() || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!grab(video, capture)) { setTimeout(() => sendFrame(ws, video, capture, t0, running), 50); return; }
     const t = performance.now() - t0;
+    if (pose.site === "browser") { ws.send(JSON.stringify(landmarkMessage(capture, t))); return; }
     capture.toBlob(async (blob) => {
       const jpeg = new Uint8Array(await blob.arrayBuffer());
       const out = new Uint8Array(8 + jpeg.length);
@@ -70,6 +80,127 @@ const LiveCamera = (() => {
       if (running() && ws.readyState === WebSocket.OPEN) ws.send(out);
     }, "image/jpeg", 0.8);
   }
+
+  // --- pose in this browser ------------------------------------------------------------------
+
+  // site: "browser" or "server", chosen once per page; `words` is what the page shows.
+  const pose = { site: null, landmarker: null, delegate: null, words: "", lastTs: 0, msPerFrame: null };
+  const round = (v, d) => Math.round(v * d) / d;
+
+  // The runtime's time stamps must increase for as long as the landmarker lives.
+  function detect(picture) {
+    pose.lastTs = Math.max(performance.now(), pose.lastTs + 1);
+    return pose.landmarker.detectForVideo(picture, pose.lastTs);
+  }
+
+  function landmarkMessage(capture, t) {
+    const result = detect(capture);
+    const image = result.landmarks[0], world = result.worldLandmarks[0];
+    return {
+      type: "landmarks", t_ms: t, image_wh: [capture.width, capture.height],
+      landmarks: image ? image.map((p) => [round(p.x, 1e5), round(p.y, 1e5), round(p.z, 1e5),
+        round(p.visibility ?? 0, 1e4), round(p.presence ?? 1, 1e4)]) : null,
+      world: world ? world.map((p) => [round(p.x, 1e5), round(p.y, 1e5), round(p.z, 1e5)]) : null,
+    };
+  }
+
+  // A software GPU (SwiftShader, llvmpipe) is the CPU again, only slower: not worth a try.
+  function realGpu() {
+    try {
+      const gl = document.createElement("canvas").getContext("webgl2");
+      if (!gl) return false;
+      const info = gl.getExtension("WEBGL_debug_renderer_info");
+      const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+      return !/swiftshader|llvmpipe|software/i.test(name);
+    } catch (e) { return false; }
+  }
+
+  async function createLandmarker(config, delegate) {
+    const vision = await import(config.browser_runtime);
+    const wasm = config.browser_runtime.replace(/\/[^/]*$/, "/wasm");
+    const fileset = await vision.FilesetResolver.forVisionTasks(wasm);
+    return vision.PoseLandmarker.createFromOptions(fileset, {
+      baseOptions: { modelAssetPath: config.browser_model, delegate },
+      runningMode: "VIDEO", numPoses: 1, outputSegmentationMasks: false,
+      // The thresholds of the server's backends (pose/estimator.py): the same model, the same gates.
+      minPoseDetectionConfidence: 0.5, minPosePresenceConfidence: 0.5, minTrackingConfidence: 0.5,
+    });
+  }
+
+  // Median ms a frame of the landmarker on the live camera: two warm-up frames, then up to
+  // eight timed ones within about two seconds.
+  async function timeLandmarker(video, capture) {
+    const times = [];
+    const until = performance.now() + 2500;
+    for (let i = 0; i < 10 && (times.length < 3 || performance.now() < until); i++) {
+      while (!grab(video, capture)) await new Promise((r) => setTimeout(r, 50));
+      const start = performance.now();
+      detect(capture);
+      if (i >= 2) times.push(performance.now() - start);
+      await new Promise((r) => setTimeout(r, 0));  // let the page paint between frames
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  }
+
+  // Where pose runs, decided by measurement (once per page): in this browser when its model
+  // keeps up with the camera with a fifth to spare (the camera's rate, at most the 30 fps the
+  // checker uses), GPU first; else on the server. `config.pose` (posecheck serve --pose) or the
+  // page's ?pose= can require one. `show` says what is happening meanwhile.
+  async function choosePoseSite(config, video, show) {
+    if (pose.site) return pose.site;
+    const asked = new URLSearchParams(location.search).get("pose");
+    const required = config.pose !== "auto" ? config.pose : (["browser", "server"].includes(asked) ? asked : null);
+    if (required === "server" || (!config.browser_runtime && required !== "browser")) {
+      pose.site = "server";
+      pose.words = "Pose runs on the posecheck server" + (config.browser_problem && required !== "server"
+        ? " (not in this browser: the in-browser runtime is not installed there)" : "");
+      return pose.site;
+    }
+    const track = video.srcObject && video.srcObject.getVideoTracks()[0];
+    const fps = Math.min(30, (track && track.getSettings().frameRate) || 30);
+    const budgetMs = 0.8 * (1000 / fps);
+    show("Measuring how fast this device runs the pose model...", "");
+    const capture = document.createElement("canvas");
+    let best = null;
+    for (const delegate of realGpu() ? ["GPU", "CPU"] : ["CPU"]) {
+      let landmarker;
+      try {
+        landmarker = await createLandmarker(config, delegate);
+      } catch (err) {
+        console.warn(`pose in the browser (${delegate}):`, err);
+        continue;
+      }
+      pose.landmarker = landmarker;
+      const ms = await timeLandmarker(video, capture);
+      if (!best || ms < best.ms) {
+        if (best) best.landmarker.close();
+        best = { landmarker, delegate, ms };
+      } else {
+        landmarker.close();
+      }
+      if (ms <= budgetMs) break;
+    }
+    if (best && (best.ms <= budgetMs || required === "browser")) {
+      Object.assign(pose, { site: "browser", landmarker: best.landmarker, delegate: best.delegate, msPerFrame: best.ms });
+      pose.words = `Pose runs in this browser (${best.delegate === "GPU" ? "graphics chip" : "processor"}, ` +
+        `${Math.round(best.ms)} ms a frame): no picture leaves this device`;
+    } else {
+      if (best) best.landmarker.close();
+      Object.assign(pose, { site: "server", landmarker: null, msPerFrame: best ? best.ms : null });
+      pose.words = "Pose runs on the posecheck server" + (best
+        ? ` (this browser took ${Math.round(best.ms)} ms a frame; the camera needs under ${Math.round(budgetMs)} ms)`
+        : " (the model could not start in this browser)");
+    }
+    return pose.site;
+  }
+
+  // What a start message adds for the chosen site (schemas.py: protocol 2 carries landmarks).
+  function startFields() {
+    return pose.site === "browser" ? { protocol: 2, pose: "browser" } : { protocol: 1, pose: "server" };
+  }
+
+  function poseWords() { return pose.words; }
 
   // What the checker could not judge or count, and why (info events "not_judged" and
   // "not_counted"): kept on screen for the rest of the set, each sentence once.
@@ -172,7 +303,8 @@ const LiveCamera = (() => {
       let t0 = 0, goodSince = null, done = false, lastProblem = "";
       const running = () => !done && !cancelled();
       const finish = (ok) => { if (done) return; done = true; try { ws.close(); } catch (e) { /* closed */ } resolve(ok); };
-      ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: ex.name, user, mode: "preview" }));
+      ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: ex.name, user, mode: "preview",
+        ...startFields() }));
       ws.onclose = () => finish(false);
       ws.onmessage = async (event) => {
         const msg = JSON.parse(event.data);
@@ -209,6 +341,6 @@ const LiveCamera = (() => {
     });
   }
 
-  return { speak, drawSkeleton, sendFrame, showNote, updateBanner, statusText, debugText, framingProblems,
+  return { speak, drawSkeleton, sendFrame, choosePoseSite, startFields, poseWords, showNote, updateBanner, statusText, debugText, framingProblems,
     holdText, holdPrompt, localTime, prepare };
 })();

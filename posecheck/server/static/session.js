@@ -160,6 +160,9 @@ async function startSetOnce() {
     }
     $("video").srcObject = state.stream;
   }
+  state.config = state.config || await (await fetch("/api/config")).json();
+  await LiveCamera.choosePoseSite(state.config, $("video"), setCue);
+  $("pose-site").textContent = LiveCamera.poseWords();
   const p = plan();
   $("notes").innerHTML = "";
   $("notes").hidden = true;
@@ -185,7 +188,7 @@ async function startSetOnce() {
   const capture = document.createElement("canvas");
   state.capture = capture;
   ws.onopen = () => ws.send(JSON.stringify({ type: "start", exercise: p.exercise, user: state.run.user,
-    mode: "check", guided: { run: state.run.run_id, set: state.index } }));
+    mode: "check", guided: { run: state.run.run_id, set: state.index }, ...LiveCamera.startFields() }));
   ws.onmessage = (event) => {
     const msg = JSON.parse(event.data);
     if (msg.type === "ready") {
