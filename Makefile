@@ -31,7 +31,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
 
+# The in-browser pose runtime (MediaPipe's WASM, from the npm registry, checked): the
+# browser tests run pose in the page as well as on the server. Quick when already there.
 test: $(STAMP) $(CHROMIUM)
+	$(BIN)/posecheck models install web
 	POSECHECK_SHARED="$(SHARED)" $(BIN)/python -m pytest
 
 clean:

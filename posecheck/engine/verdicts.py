@@ -42,3 +42,17 @@ def calibration_words(report: dict) -> str:
         return "default targets (not calibrated)"
     partly = any(e.get("code") == "not_calibrated" for e in report.get("events", []))
     return "partly calibrated" if partly else "calibrated"
+
+
+def told(report: dict) -> dict:
+    """What a person is told of a set, without timings: the counts, each rep's side, faults,
+    good or not and short hold, each hold's side and faults, the faults of the set. Two runs
+    of one set (in the browser, on the server, by analyze) agree when these are equal."""
+    return {
+        "reps": report["summary"]["rep_count"],
+        "holds": report["summary"]["hold_count"],
+        "rep_verdicts": [[r.get("side"), sorted(r["faults"]), r["good"], r.get("hold_short", False)]
+                         for r in report["reps"]],
+        "hold_verdicts": [[h.get("side"), sorted(h["faults"])] for h in report["holds"]],
+        "faults": sorted(report["summary"]["fault_counts"]),
+    }
