@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,8 +38,22 @@ def _free_port() -> int:
 SERVER_DATA: dict[str, Path] = {}
 
 
+def link_web_runtime(data_home: Path) -> None:
+    """The in-browser runtime `make test` installed, seen from a test's own data folder."""
+    from posecheck.pose.models import web_runtime
+
+    installed = web_runtime().folder
+    link = data_home / "posecheck" / "models" / "web" / installed.name
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(installed, target_is_directory=True)
+
+
 def start_server(env: dict, *global_args: str) -> tuple[subprocess.Popen, str]:
-    """A real `posecheck serve` on a free port, once it accepts connections."""
+    """A real `posecheck serve` on a free port, once it accepts connections; pages can run
+    pose in the browser (the runtime is linked into the server's data folder)."""
+    if "XDG_DATA_HOME" in env:
+        link_web_runtime(Path(env["XDG_DATA_HOME"]))
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "posecheck", *global_args, "serve", "--port", str(port)],
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -81,14 +96,35 @@ def _browser(playwright, y4m: Path):
         "--disable-component-update", "--no-first-run"])
 
 
-def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None):
+MODES = ["server", "browser"]  # where pose runs: the page sends frames, or runs the model and sends landmarks
+SITE_WORDS = {"server": "Pose runs on the posecheck server", "browser": "Pose runs in this browser"}
+
+
+def cut_off_network(page) -> list[str]:
+    """Every request that would leave this machine is refused (and listed): the page must work
+    with the network cut off."""
+    refused: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return refused
+
+
+def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None, mode="server"):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = _browser(p, y4m)
         page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
-        page.goto(f"{server}/?exercise={exercise}")
+        refused = cut_off_network(page)
+        page.goto(f"{server}/?exercise={exercise}&pose={mode}")
         page.wait_for_function("document.querySelectorAll('#exercise option').length === 4")
         page.click("#start")
         deadline = time.time() + timeout_s
@@ -99,6 +135,7 @@ def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None):
                 break
             time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+        site = page.inner_text("#pose-site")
         above_fold = all(page.locator(sel).bounding_box()["y"] + page.locator(sel).bounding_box()["height"]
                          <= page.viewport_size["height"] for sel in ("#cue", "#reps"))
         page.click("#stop")
@@ -112,13 +149,16 @@ def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None):
                                         r"\b\d+\.\d+\b(?!\s*(s\b|°|%|deg|px|ms|x\b))", r"[{}]")
                  for m in re.finditer(rx, body)]
     _run_page.last = {"counter": counter, "above_fold": above_fold, "internals": internals}
+    assert site.startswith(SITE_WORDS[mode]), site
+    assert refused == [], refused
     return seen, summary
 
 
-def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory):
+@pytest.mark.parametrize("mode", MODES)
+def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory, mode):
     y4m = _fake_camera(tmp_path_factory, "squat_side_barbell.mp4")
     seen, summary = _run_page(server, y4m, "squat", lambda reps, _cue: reps == "2",
-                              timeout_s=60, shot="barbell")
+                              timeout_s=60, shot=f"barbell-{mode}", mode=mode)
     assert seen[-1][0] == "2", seen[-5:]
     # One count: the counter after Stop is the summary's (a rep finished at Stop included).
     counted = re.search(r"Squat: (\d+) reps?", summary)
@@ -132,10 +172,11 @@ def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory):
     assert ("squat", None, None, int(counted.group(1)), "done") in rows, rows
 
 
-def test_forward_lean_cue_appears(server, tmp_path_factory):
+@pytest.mark.parametrize("mode", MODES)
+def test_forward_lean_cue_appears(server, tmp_path_factory, mode):
     y4m = _fake_camera(tmp_path_factory, "squat_side_forward_lean.mp4")
-    seen, _ = _run_page(server, y4m, "squat", lambda _reps, cue: "Chest up" in cue,
-                        timeout_s=45, shot="forward-lean-phone", viewport={"width": 390, "height": 844})
+    seen, _ = _run_page(server, y4m, "squat", lambda _reps, cue: "Chest up" in cue, timeout_s=45,
+                        shot=f"forward-lean-phone-{mode}", viewport={"width": 390, "height": 844}, mode=mode)
     assert any("Chest up" in cue for _, cue in seen), seen[-5:]
     assert any(cue in ("3", "2", "1") for _, cue in seen), "no countdown before the set"
     assert _run_page.last["above_fold"], "the cue and the rep counter must be in the first screen of a phone"

@@ -11,7 +11,17 @@ import time
 import pytest
 
 from .conftest import run_cli
-from .test_browser import ARTIFACTS, CHROMIUM, _browser, _fake_camera, start_server, stop_server  # noqa: F401 - skips without chromium
+from .test_browser import (  # noqa: F401 - skips without chromium
+    ARTIFACTS,
+    CHROMIUM,
+    MODES,
+    SITE_WORDS,
+    _browser,
+    _fake_camera,
+    cut_off_network,
+    start_server,
+    stop_server,
+)
 from .test_guided_sessions import write_routine
 
 pytestmark = pytest.mark.slow
@@ -38,13 +48,14 @@ rest_s = 4
 """
 
 
-@pytest.fixture(scope="module")
-def guided_server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("guided-data")
+@pytest.fixture(scope="module", params=MODES)
+def guided_server(tmp_path_factory, request):
+    """One server and history per place pose runs: the session below runs in both."""
+    data = tmp_path_factory.mktemp(f"guided-data-{request.param}")
     write_routine(data / "specs", "browser", BROWSER_ROUTINE)
     proc, url = start_server({"POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)},
                              "--exercises-dir", str(data / "specs"))
-    yield url, data
+    yield url, data, request.param
     stop_server(proc)
 
 
@@ -76,19 +87,20 @@ def test_a_guided_session_on_a_phone_tells_one_truth_from_the_first_set_to_the_p
     is on screen at every step; no page shows a code, a time stamp or a number without a unit."""
     from playwright.sync_api import sync_playwright
 
-    url, data = guided_server
+    url, data, mode = guided_server
     y4m = _fake_camera(tmp_path_factory, "bridge_side.mp4")
     ARTIFACTS.mkdir(exist_ok=True)
     cues = []
     with sync_playwright() as p:
         browser = _browser(p, y4m)
         page = browser.new_page(viewport=PHONE)
-        page.goto(f"{url}/session?routine=browser")
+        refused = cut_off_network(page)
+        page.goto(f"{url}/session?routine=browser&pose={mode}")
         page.wait_for_function("document.querySelectorAll('#red-flags li').length >= 3")
         assert pain_stop_on_screen(page) and page.is_disabled("#begin")
         assert "shooting pain" in page.inner_text("#red-flags")
         assert "discomfort" not in page.inner_text("#red-flags") and "discomfort" in page.inner_text("#advice")
-        page.screenshot(path=str(ARTIFACTS / "guided-1-safety-phone.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"guided-1-safety-phone-{mode}.png"), full_page=True)
         assert internals_on(page) == []
         page.check("#none-apply")
         page.click("#begin")
@@ -106,14 +118,15 @@ def test_a_guided_session_on_a_phone_tells_one_truth_from_the_first_set_to_the_p
             assert box["y"] + box["height"] <= PHONE["height"], sel
         assert pain_stop_on_screen(page)
         assert page.inner_text("#status") in ("Side view: good", "Three-quarter view: good")
-        page.screenshot(path=str(ARTIFACTS / "guided-2-set-phone.png"))
+        page.screenshot(path=str(ARTIFACTS / f"guided-2-set-phone-{mode}.png"))
+        assert page.inner_text("#pose-site").startswith(SITE_WORDS[mode])
         assert internals_on(page) == []
         page.click("#finish-set")
         page.wait_for_selector("#rest:not([hidden])", timeout=20000)
         last = page.inner_text("#last-set")
         after = int(page.inner_text("#reps"))
         assert pain_stop_on_screen(page)
-        page.screenshot(path=str(ARTIFACTS / "guided-3-rest-phone.png"))
+        page.screenshot(path=str(ARTIFACTS / f"guided-3-rest-phone-{mode}.png"))
         page.click("#end-rest")
         page.wait_for_selector("#set:not([hidden])")
         assert "Set 2 of 2" in page.inner_text("#set-target")
@@ -127,8 +140,9 @@ def test_a_guided_session_on_a_phone_tells_one_truth_from_the_first_set_to_the_p
         lines = page.inner_text("#summary-lines")
         assert page.is_visible("#pain-advice") and pain_stop_on_screen(page)
         assert internals_on(page) == []
-        page.screenshot(path=str(ARTIFACTS / "guided-4-summary-phone.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"guided-4-summary-phone-{mode}.png"), full_page=True)
         browser.close()
+    assert refused == [], refused
     said = [c for c in cues if c]
     assert any(c in ("3", "2", "1") for c in said), "no countdown before the set"
     assert any(c.startswith(("Hold", "2 more seconds", "1 more second")) for c in said), said
@@ -150,14 +164,14 @@ def test_a_guided_session_on_a_phone_tells_one_truth_from_the_first_set_to_the_p
     assert sets == [("glute_bridge", "done" if reps >= 3 else "stopped", 1, reps), ("glute_bridge", "skipped", 2, 0),
                     ("bird_dog", "not_reached", 1, 0)]
     assert session == [("browser", "pain_stop", 3)]
-    SEEN["reps"] = reps
+    SEEN[mode] = reps
 
 
 def test_progress_page_and_handout_render_what_was_stored(guided_server, tmp_path):
     """Runs after the guided session above (same server and history)."""
     from playwright.sync_api import sync_playwright
 
-    url, data = guided_server
+    url, data, mode = guided_server
     db = data / "posecheck" / "history.sqlite"
     if not db.is_file():
         pytest.skip("needs the guided session test's history")
@@ -170,10 +184,10 @@ def test_progress_page_and_handout_render_what_was_stored(guided_server, tmp_pat
         text = page.inner_text("body")
         assert "Adherence" in text and "1 session on 1 day" in text and "Stopped for pain 1x" in text
         assert "Glute bridge" in text and page.locator(".plot svg").count() >= 1
-        if "reps" in SEEN:  # the same count the live counter and the session summary gave
-            assert f"{SEEN['reps']} of 6 reps done in guided sets" in text
-            assert f"Holds: 0 of {SEEN['reps']} reps held at least 3 s" in text
-        page.screenshot(path=str(ARTIFACTS / "progress-page.png"), full_page=True)
+        if mode in SEEN:  # the same count the live counter and the session summary gave
+            assert f"{SEEN[mode]} of 6 reps done in guided sets" in text
+            assert f"Holds: 0 of {SEEN[mode]} reps held at least 3 s" in text
+        page.screenshot(path=str(ARTIFACTS / f"progress-page-{mode}.png"), full_page=True)
         requests = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(handout.as_uri())
@@ -181,6 +195,6 @@ def test_progress_page_and_handout_render_what_was_stored(guided_server, tmp_pat
         page.screenshot(path=str(ARTIFACTS / "handout.png"), full_page=True)
         browser.close()
     assert "Exercise report for default" in handout_text and "nothing was sent anywhere" in handout_text
-    if "reps" in SEEN:
-        assert f"{SEEN['reps']} of 6 reps done in guided sets" in handout_text
+    if mode in SEEN:
+        assert f"{SEEN[mode]} of 6 reps done in guided sets" in handout_text
     assert [r for r in requests if not r.startswith("file:")] == []  # self-contained: fetches nothing
