@@ -66,10 +66,11 @@ def config(settings: Settings, request: Request) -> dict:
 
 @router.websocket("/ws/live")
 async def live_browser_camera(ws: WebSocket) -> None:
-    """Browser camera. A reader task takes messages and decodes frames while a worker
-    task runs the model, so a client that keeps two frames in flight gets the model's
-    full rate. A third frame waiting replaces the one before it (that one gets a
-    `dropped` reply): latency stays at about two frames however fast a client sends."""
+    """Browser camera. A reader task takes messages and decodes frames (or checks landmark
+    messages) while a worker task runs the model and the checker, so a client that keeps
+    two frames in flight gets the model's full rate. A third frame waiting replaces the
+    one before it (that one gets a `dropped` reply): latency stays at about two frames
+    however fast a client sends."""
     settings: ServerSettings = ws.app.state.settings
     if not origin_ok(ws):
         await ws.close(code=CLOSE_POLICY, reason="origin not allowed")  # HTTP 403 at the handshake
@@ -170,7 +171,10 @@ async def live_browser_camera(ws: WebSocket) -> None:
             item = await waiting.get()
             if item is None:
                 return
-            update = await to_thread.run_sync(process_item, holder["session"], item)
+            if isinstance(item, PoseIn):  # the checker alone (about half a ms): no thread hop
+                update = process_item(holder["session"], item)
+            else:
+                update = await to_thread.run_sync(process_item, holder["session"], item)
             try:
                 await send(frame_message(item.index, update, dropped))
             except (WebSocketDisconnect, RuntimeError):  # the page went away mid-set

@@ -71,6 +71,8 @@ const LiveCamera = (() => {
     if (!running() || !ws || ws.readyState !== WebSocket.OPEN) return;
     if (!grab(video, capture)) { setTimeout(() => sendFrame(ws, video, capture, t0, running), 50); return; }
     const t = performance.now() - t0;
+    grabbedAt.set(t, performance.now());
+    if (grabbedAt.size > 100) grabbedAt.delete(grabbedAt.keys().next().value);  // frames never answered
     if (pose.site === "browser") { ws.send(JSON.stringify(landmarkMessage(capture, t))); return; }
     capture.toBlob(async (blob) => {
       const jpeg = new Uint8Array(await blob.arrayBuffer());
@@ -79,6 +81,21 @@ const LiveCamera = (() => {
       out.set(jpeg, 8);
       if (running() && ws.readyState === WebSocket.OPEN) ws.send(out);
     }, "image/jpeg", 0.8);
+  }
+
+  // Picture to feedback, per answered frame (ms): the developer line shows it, benchmarks
+  // (benchmarks/live_latency.py) read `stats`.
+  const grabbedAt = new Map();
+  const stats = { latencies: [], answered: 0 };
+  function noteFeedback(msg) {
+    const at = grabbedAt.get(msg.t_ms);
+    if (at === undefined) return null;
+    grabbedAt.delete(msg.t_ms);
+    const ms = performance.now() - at;
+    stats.answered += 1;
+    stats.latencies.push(ms);
+    if (stats.latencies.length > 5000) stats.latencies.shift();
+    return ms;
   }
 
   // --- pose in this browser ------------------------------------------------------------------
@@ -243,8 +260,11 @@ const LiveCamera = (() => {
 
   // The raw line, for developers only (behind the "Developer details" switch).
   function debugText(msg) {
+    const latency = noteFeedback(msg);
     return `view=${msg.view} position=${msg.position} phase=${msg.phase} judged=${msg.judged} ` +
-      `${msg.process_ms.toFixed(0)} ms/frame, dropped ${msg.dropped}`;
+      `server ${msg.process_ms.toFixed(1)} ms/frame, dropped ${msg.dropped}` +
+      (latency === null ? "" : `, picture to feedback ${latency.toFixed(0)} ms`) +
+      (pose.site === "browser" ? `, pose in this browser (${pose.delegate})` : "");
   }
 
   function inPicture(lm) {
@@ -341,6 +361,6 @@ const LiveCamera = (() => {
     });
   }
 
-  return { speak, drawSkeleton, sendFrame, choosePoseSite, startFields, poseWords, showNote, updateBanner, statusText, debugText, framingProblems,
+  return { stats, speak, drawSkeleton, sendFrame, choosePoseSite, startFields, poseWords, showNote, updateBanner, statusText, debugText, framingProblems,
     holdText, holdPrompt, localTime, prepare };
 })();
