@@ -49,10 +49,10 @@ def link_web_runtime(data_home: Path) -> None:
         link.symlink_to(installed, target_is_directory=True)
 
 
-def start_server(env: dict, *global_args: str) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict, *global_args: str, web_runtime: bool = True) -> tuple[subprocess.Popen, str]:
     """A real `posecheck serve` on a free port, once it accepts connections; pages can run
     pose in the browser (the runtime is linked into the server's data folder)."""
-    if "XDG_DATA_HOME" in env:
+    if "XDG_DATA_HOME" in env and web_runtime:
         link_web_runtime(Path(env["XDG_DATA_HOME"]))
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "posecheck", *global_args, "serve", "--port", str(port)],
@@ -97,7 +97,8 @@ def _browser(playwright, y4m: Path):
 
 
 MODES = ["server", "browser"]  # where pose runs: the page sends frames, or runs the model and sends landmarks
-SITE_WORDS = {"server": "Pose runs on the posecheck server", "browser": "Pose runs in this browser"}
+SITE_WORDS = {"server": "Pose runs on the posecheck server", "browser": "Pose runs in this browser",
+              "auto": "Pose runs "}  # auto: the page measured itself and chose
 
 
 def cut_off_network(page) -> list[str]:
@@ -116,7 +117,7 @@ def cut_off_network(page) -> list[str]:
     return refused
 
 
-def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None, mode="server"):
+def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None, mode="server", site_words=None):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -124,7 +125,7 @@ def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None, mode
         browser = _browser(p, y4m)
         page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
         refused = cut_off_network(page)
-        page.goto(f"{server}/?exercise={exercise}&pose={mode}")
+        page.goto(f"{server}/?exercise={exercise}" + (f"&pose={mode}" if mode != "auto" else ""))
         page.wait_for_function("document.querySelectorAll('#exercise option').length === 4")
         page.click("#start")
         deadline = time.time() + timeout_s
@@ -148,13 +149,13 @@ def _run_page(server, y4m, exercise, until, timeout_s, shot, viewport=None, mode
     internals = [m.group(0) for rx in (r"\b[a-z]+_[a-z_]+\b", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}",
                                         r"\b\d+\.\d+\b(?!\s*(s\b|°|%|deg|px|ms|x\b))", r"[{}]")
                  for m in re.finditer(rx, body)]
-    _run_page.last = {"counter": counter, "above_fold": above_fold, "internals": internals}
-    assert site.startswith(SITE_WORDS[mode]), site
+    _run_page.last = {"counter": counter, "above_fold": above_fold, "internals": internals, "site": site}
+    assert site.startswith(site_words or SITE_WORDS[mode]), site
     assert refused == [], refused
     return seen, summary
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", [*MODES, "auto"])
 def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory, mode):
     y4m = _fake_camera(tmp_path_factory, "squat_side_barbell.mp4")
     seen, summary = _run_page(server, y4m, "squat", lambda reps, _cue: reps == "2",
@@ -170,6 +171,8 @@ def test_rep_counter_reaches_two_on_the_barbell_clip(server, tmp_path_factory, m
     with sqlite3.connect(SERVER_DATA["data"] / "posecheck" / "history.sqlite") as conn:
         rows = conn.execute("SELECT exercise, session_id, target, reps, status FROM exercise_sets").fetchall()
     assert ("squat", None, None, int(counted.group(1)), "done") in rows, rows
+    if mode == "auto":  # the page says what it measured and why it chose where pose runs
+        assert re.search(r"\d+ ms a frame", _run_page.last["site"]), _run_page.last["site"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -180,3 +183,17 @@ def test_forward_lean_cue_appears(server, tmp_path_factory, mode):
     assert any("Chest up" in cue for _, cue in seen), seen[-5:]
     assert any(cue in ("3", "2", "1") for _, cue in seen), "no countdown before the set"
     assert _run_page.last["above_fold"], "the cue and the rep counter must be in the first screen of a phone"
+
+
+def test_a_server_without_the_in_browser_runtime_gets_frames_and_the_page_says_how_to_add_it(tmp_path_factory):
+    data = tmp_path_factory.mktemp("no-web-runtime")
+    proc, url = start_server({"POSECHECK_PROFILE_DIR": str(data / "profiles"), "XDG_DATA_HOME": str(data)},
+                             web_runtime=False)
+    try:
+        y4m = _fake_camera(tmp_path_factory, "squat_side_barbell.mp4")
+        seen, _ = _run_page(url, y4m, "squat", lambda reps, _cue: reps == "1", timeout_s=45,
+                            shot="no-web-runtime", mode="browser", site_words=SITE_WORDS["server"])
+    finally:
+        stop_server(proc)
+    assert seen[-1][0] == "1", seen[-5:]
+    assert "posecheck models install web" in _run_page.last["site"], _run_page.last["site"]

@@ -202,3 +202,12 @@ def test_a_tarball_that_is_not_the_package_is_refused_and_nothing_is_installed(t
     assert proc.returncode != 0 and "SHA-512 differs" in proc.stderr, proc.stderr
     assert not (tmp_path / "data" / "posecheck" / "models" / "web").exists() or \
         not any((tmp_path / "data" / "posecheck" / "models" / "web").iterdir())
+
+
+def test_pages_may_connect_to_this_server_only(data_dir):
+    """MediaPipe's web runtime posts usage metrics to Google; the pages' policy forbids any
+    connection but to this server, so the browser refuses it (test_browser.py sees none leave)."""
+    with app_client(data_dir) as client:
+        for path in ("/", "/session", "/monitor", "/api/config", "/pose-model.task"):
+            response = client.get(path)
+            assert response.headers["content-security-policy"] == "connect-src 'self'", path

@@ -28,6 +28,7 @@ SWAGGER_UI = STATIC / "vendor" / "swagger-ui"  # swagger-ui-dist 5, see VENDORED
 __all__ = ["ServerSettings", "create_app"]  # the settings too: callers build one to make an app
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CONNECT_ONLY_HERE = "connect-src 'self'"
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -71,6 +72,15 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                                                                  request.headers.get("host")):
             return PlainTextResponse("cross-origin request refused", status_code=403)
         return await call_next(request)
+
+    @app.middleware("http")
+    async def connect_only_here(request: Request, call_next):
+        # The pages may connect (fetch, WebSocket, beacons) to this server only. MediaPipe's
+        # web runtime posts usage metrics to Google (its README's privacy notice); this
+        # header makes the browser refuse that, and anything else that would leave.
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONNECT_ONLY_HERE)
+        return response
 
     allowed = settings.allowed_hosts()
     if "*" not in allowed:

@@ -168,10 +168,16 @@ const LiveCamera = (() => {
     if (pose.site) return pose.site;
     const asked = new URLSearchParams(location.search).get("pose");
     const required = config.pose !== "auto" ? config.pose : (["browser", "server"].includes(asked) ? asked : null);
+    if (required === "browser" && !config.browser_runtime) {  // asked for, but the server cannot serve it
+      pose.site = "server";
+      pose.words = "Pose runs on the posecheck server (the in-browser runtime is not installed: posecheck models install web)";
+      return pose.site;
+    }
     if (required === "server" || (!config.browser_runtime && required !== "browser")) {
       pose.site = "server";
       pose.words = "Pose runs on the posecheck server" + (config.browser_problem && required !== "server"
-        ? " (not in this browser: the in-browser runtime is not installed there)" : "");
+        ? " (to run it in this browser, install its runtime where posecheck runs: posecheck models install web)"
+        : "");
       return pose.site;
     }
     const track = video.srcObject && video.srcObject.getVideoTracks()[0];
