@@ -96,6 +96,8 @@ def test_bad_landmark_messages_get_one_line_errors_and_the_session_goes_on(data_
             reply = ws.receive_json()
             assert reply["type"] == "error" and reply["code"] == "bad_landmarks", (name, reply)
             assert "\n" not in reply["message"] and len(reply["message"]) < 200, reply
+        ws.send_text(json.dumps({**good, "t_ms": 3.0, "pad": "x" * 1_000_000}))  # refused unread
+        assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({**good, "t_ms": 0.0})  # time going back
         assert "not after" in ws.receive_json()["message"]
         ws.send_bytes(packet(3.0, b"\xff\xd8 a jpeg"))  # frames in a landmark session

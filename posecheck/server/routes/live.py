@@ -40,6 +40,8 @@ from ..settings import ServerSettings
 
 router = APIRouter(tags=["live"])
 PROTOCOLS = (1, 2)  # 1: camera frames; 2: landmark messages too (schemas.py)
+# A landmark message is about 5 kB (33 x 8 numbers); twenty times that is refused unread.
+MAX_TEXT_CHARS = 100_000
 CLIENT_TEXT = TypeAdapter(Annotated[Union[StopMessage, LandmarksMessage], Field(discriminator="type")])
 
 
@@ -115,6 +117,10 @@ async def live_browser_camera(ws: WebSocket) -> None:
                 continue
             landmark_mode = holder["start"].pose == "browser"
             if text is not None:
+                if len(text) > MAX_TEXT_CHARS:
+                    await error("bad_message", f"a text message of {len(text)} characters is over the "
+                                               f"{MAX_TEXT_CHARS}-character limit")
+                    continue
                 try:
                     incoming = CLIENT_TEXT.validate_json(text)
                 except ValidationError as exc:
