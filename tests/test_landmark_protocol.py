@@ -85,6 +85,10 @@ def test_bad_landmark_messages_get_one_line_errors_and_the_session_goes_on(data_
         "no_world": {**good, "t_ms": 2.0, "world": None},
         "tiny_picture": {**good, "t_ms": 2.0, "image_wh": [4, 4]},
         "extra": {**good, "t_ms": 2.0, "pixels": "..."},
+        "string_number": {**good, "t_ms": "2.0"},
+        "boolean_size": {**good, "t_ms": 2.0, "image_wh": [True, 480]},
+        "string_size": {**good, "t_ms": 2.0, "image_wh": ["640", "480"]},
+        "huge_size": json.dumps({**good, "t_ms": 2.0}).replace('"image_wh": [', '"image_wh": [' + "9" * 4000 + "0, ", 1),
     }
     with app_client(data_dir) as client, client.websocket_connect(WS + "/ws/live") as ws:
         ws.send_json(START)
@@ -99,7 +103,11 @@ def test_bad_landmark_messages_get_one_line_errors_and_the_session_goes_on(data_
         ws.send_text(json.dumps({**good, "t_ms": 3.0, "pad": "x" * 1_000_000}))  # refused unread
         assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({**good, "t_ms": 0.0})  # time going back
-        assert "not after" in ws.receive_json()["message"]
+        assert "not at least 1 ms after" in ws.receive_json()["message"]
+        ws.send_json({**good, "t_ms": 1e-318})  # a step no camera makes (the smoother would turn to NaN)
+        assert ws.receive_json()["code"] == "bad_landmarks"
+        ws.send_json({**good, "t_ms": 9e12})  # centuries into a set
+        assert ws.receive_json()["code"] == "bad_landmarks"
         ws.send_bytes(packet(3.0, b"\xff\xd8 a jpeg"))  # frames in a landmark session
         assert ws.receive_json()["code"] == "bad_message"
         ws.send_json({**good, "t_ms": 40.0})
@@ -107,6 +115,19 @@ def test_bad_landmark_messages_get_one_line_errors_and_the_session_goes_on(data_
         assert frame["type"] == "frame" and frame["landmarks"] is not None
         ws.send_json({**good, "t_ms": 80.0, "landmarks": None, "world": None})  # nobody in the picture
         assert ws.receive_json()["landmarks"] is None
+
+
+def test_a_refused_message_does_not_move_the_clock(data_dir):
+    good = message(standing_pose(), 0.0)
+    with app_client(data_dir) as client, client.websocket_connect(WS + "/ws/live") as ws:
+        ws.send_json(START)
+        ws.receive_json()
+        ws.send_json({**good, "t_ms": 0.0})
+        assert ws.receive_json()["type"] == "frame"
+        ws.send_json({**good, "t_ms": 1e7, "image_wh": [1, 1]})  # refused for its size
+        assert ws.receive_json()["code"] == "bad_landmarks"
+        ws.send_json({**good, "t_ms": 33.0})
+        assert ws.receive_json()["type"] == "frame"
 
 
 def test_landmarks_need_protocol_2_and_a_frame_session_refuses_them(data_dir):
@@ -213,3 +234,14 @@ def test_pages_may_connect_to_this_server_only(data_dir):
         for path in ("/", "/session", "/monitor", "/api/config", "/pose-model.task"):
             response = client.get(path)
             assert response.headers["content-security-policy"] == "connect-src 'self'", path
+        refused = client.get("/api/config", headers={"host": "evil.example"})  # the host check's answer too
+        assert refused.status_code == 400 and refused.headers["content-security-policy"] == "connect-src 'self'"
+
+
+def test_a_server_that_runs_pose_itself_needs_nothing_for_the_browser(data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "empty"))  # no runtime, no model cache
+    with app_client(data_dir, pose="server", model="lite") as client:
+        config = client.get("/api/config").json()
+        assert config["browser_runtime"] is None and "runs pose itself" in config["browser_problem"]
+        assert client.get("/pose-model.task").status_code == 404
+    assert not (tmp_path / "empty").exists()  # nothing built or written at start

@@ -62,7 +62,7 @@ def serve(
              "itself), else here; browser or server: always there.")] = "auto",
     max_landmark_sessions: Annotated[int, typer.Option(
         "--max-landmark-sessions", min=1, max=512,
-        help="Live sessions whose pose runs in the browser (no model here, only the checker) at once.")] = 32,
+        help="Live sessions whose pose runs in the browser (no model here, only the checker) at once.")] = 20,
     db: DbOpt = None,
     model: ModelOpt = "full",
 ) -> None:

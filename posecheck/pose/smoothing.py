@@ -21,6 +21,9 @@ from .jitter import LandmarkJitter
 from .types import Pose, PoseFrame
 
 
+MIN_STEP_MS = 1.0
+
+
 def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
     tau = 1.0 / (2.0 * math.pi * cutoff_hz)
     return 1.0 / (1.0 + tau / dt_s)
@@ -91,7 +94,9 @@ class OneEuroSmoother:
             self.reset()
             dt_s = 0.0
         else:
-            dt_s = (t - self._last_ms) / 1000.0
+            # No camera delivers frames under a millisecond apart (MediaPipe's video mode counts
+            # whole ms); a shorter step would blow the derivative up to inf and the filter to NaN.
+            dt_s = max(t - self._last_ms, MIN_STEP_MS) / 1000.0
         self._last_ms = t
         return replace(pose, xyz_norm=self._image.update(pose.xyz_norm, dt_s),
                        world_xyz=self._world.update(pose.world_xyz, dt_s), noise_px=self._jitter.update(pose))

@@ -73,18 +73,19 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             return PlainTextResponse("cross-origin request refused", status_code=403)
         return await call_next(request)
 
+    allowed = settings.allowed_hosts()
+    if "*" not in allowed:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
+
     @app.middleware("http")
     async def connect_only_here(request: Request, call_next):
-        # The pages may connect (fetch, WebSocket, beacons) to this server only. MediaPipe's
+        # Added last, so outermost: on every answer, the host check's refusals too. The
+        # pages may connect (fetch, WebSocket, beacons) to this server only. MediaPipe's
         # web runtime posts usage metrics to Google (its README's privacy notice); this
         # header makes the browser refuse that, and anything else that would leave.
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CONNECT_ONLY_HERE)
         return response
-
-    allowed = settings.allowed_hosts()
-    if "*" not in allowed:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -28,12 +28,20 @@ class BrowserPose:
 
     @classmethod
     def find(cls, settings: ServerSettings) -> BrowserPose:
+        """Looked up once at start, never built or written: a server told to run pose
+        itself needs none of it; a missing piece is a reason, not a failed start."""
         from ..pose.models import task_bundle, web_runtime
 
+        if settings.pose == "server":
+            return cls(None, None, "this server runs pose itself (posecheck serve --pose server)")
         try:
             runtime = web_runtime().folder
-            model = Path(settings.model) if settings.model.endswith(".task") else task_bundle(settings.model).path
-        except PosecheckError as exc:
+            if settings.model.endswith(".task"):
+                model = Path(settings.model)
+                _variant_of(model)  # checked: the page is served only a bundle posecheck knows
+            else:
+                model = task_bundle(settings.model, build=False).path
+        except (PosecheckError, OSError) as exc:
             return cls(None, None, str(exc))
         return cls(runtime, model, None)
 
@@ -58,3 +66,16 @@ def mount_browser_pose(app: FastAPI, found: BrowserPose) -> None:
     @app.get(MODEL_URL, include_in_schema=False)
     def pose_model() -> FileResponse:
         return FileResponse(found.model, media_type="application/octet-stream")
+
+
+def _variant_of(path: Path) -> str:
+    """The variant a user's own .task bundle holds (its models' checksums say which)."""
+    from ..pose.models.tasks import LANDMARKER_SHA256, verify_bundle
+
+    for variant in LANDMARKER_SHA256:
+        try:
+            verify_bundle(path, variant)
+            return variant
+        except PosecheckError:
+            continue
+    raise PosecheckError(f"{path}: not a pose landmarker bundle posecheck knows")

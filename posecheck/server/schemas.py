@@ -122,15 +122,19 @@ class StartMessage(_Wire):
 
 
 Coordinate = Annotated[list[float], Field(min_length=3, max_length=5)]
+PictureSide = Annotated[int, Field(ge=16, le=8192)]  # px: a camera picture, not a thumbnail or a poster
 
 
 class LandmarksMessage(_Wire):
     """One camera frame's pose, found in the page (protocol 2). Shapes and finiteness are
     checked here; ranges in server/landmark_frames.py."""
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # Strict: numbers are JSON numbers (no "640" or true for 640), and finite.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     type: Literal["landmarks"]
-    t_ms: float = Field(ge=0, description="Time of the frame in ms since the set started; increasing.")
-    image_wh: tuple[int, int] = Field(description="Width and height of the picture the landmarks were found in.")
+    t_ms: float = Field(ge=0, description="Time of the frame in ms since the set started; increasing, "
+                                          "at least 1 ms apart.")
+    image_wh: tuple[PictureSide, PictureSide] = Field(
+        description="Width and height (16-8192 px) of the picture the landmarks were found in.")
     landmarks: list[Coordinate] | None = Field(
         None, min_length=33, max_length=33,
         description="33 x [x, y, z, visibility, presence?]; x, y normalised to the picture; null: nobody found")

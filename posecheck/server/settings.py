@@ -31,9 +31,10 @@ class ServerSettings:
     # Where pose runs: "auto" lets each page measure its own runtime (landmark_frames.py);
     # "browser" or "server" requires one.
     pose: str = "auto"
-    # A landmark session runs no model here, only the checker (~0.5 ms a frame): 32 at 30
-    # fps take about half of one core.
-    max_landmark_sessions: int = 32
+    # A landmark session runs no model here: the checker and the message (~1.7 ms a frame
+    # all told, benchmarks/live_latency.py); 20 at 30 fps took one core, and Python's checkers
+    # share one core whatever the machine has.
+    max_landmark_sessions: int = 20
     # A camera's useful rate for checking is 30 fps; twice that leaves room for 60 fps
     # cameras and bursts after a stall, and stops a client from flooding the checker.
     max_landmarks_per_s: int = 60

@@ -144,11 +144,12 @@ async def live_browser_camera(ws: WebSocket) -> None:
                                             "this one was skipped")
                     continue
                 try:
-                    clock.accept_time(incoming.t_ms)
+                    clock.check_time(incoming.t_ms)
                     item = PoseIn(pose_from_landmarks(incoming, seq, settings.max_frame_pixels), incoming.t_ms, seq)
                 except BadLandmarks as exc:
                     await error("bad_landmarks", f"landmark message refused: {exc}")
                     continue
+                clock.accept_time(incoming.t_ms)
             elif landmark_mode:
                 await error("bad_message", "this session sends landmarks (pose runs in the browser), not frames")
                 continue

@@ -69,6 +69,9 @@ const LiveCamera = (() => {
   // picture goes through the page's own model and only its landmarks are sent.
   function sendFrame(ws, video, capture, t0, running) {
     if (!running() || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const early = pose.site === "browser" ? pose.sentAt + MIN_LANDMARK_GAP_MS - performance.now() : 0;
+    if (early > 0) { setTimeout(() => sendFrame(ws, video, capture, t0, running), early); return; }
+    pose.sentAt = performance.now();
     if (!grab(video, capture)) { setTimeout(() => sendFrame(ws, video, capture, t0, running), 50); return; }
     const t = performance.now() - t0;
     grabbedAt.set(t, performance.now());
@@ -101,7 +104,10 @@ const LiveCamera = (() => {
   // --- pose in this browser ------------------------------------------------------------------
 
   // site: "browser" or "server", chosen once per page; `words` is what the page shows.
-  const pose = { site: null, landmarker: null, delegate: null, words: "", lastTs: 0, msPerFrame: null };
+  const pose = { site: null, landmarker: null, delegate: null, words: "", lastTs: 0, msPerFrame: null, sentAt: 0 };
+  // The checker needs no more than 30 frames a second; a faster camera and GPU would only
+  // load the server (which takes at most 60 a second from a page).
+  const MIN_LANDMARK_GAP_MS = 1000 / 30;
   const round = (v, d) => Math.round(v * d) / d;
 
   // The runtime's time stamps must increase for as long as the landmarker lives.
