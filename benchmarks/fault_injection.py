@@ -12,8 +12,9 @@ verdict, or was cued while it lasted. A unit is judged when the checker
 has a measurement of the fault for the view it saw the unit from, a reference for it, the
 metric in at least half its frames, the unit's end in the recording and time for the fault
 to last; the checker's own verdicts (report["not_judged"], a fault check "not_judged" on
-the injected clip: its noise gate) take units out too. Per fault and clip it prints the
-detection rate at 1.5x and the false-alarm rate at 0.5x with notes (units no longer
+the injected clip: its noise gate) take units out too, and so does a unit where the
+landmark move could not take the fault to the size asked for (it would test another
+size). Per fault and clip it prints the detection rate at 1.5x and the false-alarm rate at 0.5x with notes (units no longer
 counted after injection and the checker's reason, verdicts within the noise, "unsure"),
 or why the fault is not judged there; then a summary per fault and the goal (>= 95%
 detection, <= 2% false alarms on every judged fault and clip), exit code 1 when missed. Replay only: landmark recordings come from the test cache
@@ -267,6 +268,14 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
         verdicts[size] = report
         if injected.unreached:
             row.notes.append(f"{size}x: {injected.unreached} {UNITS[units[0].kind]} short of the size asked for")
+        # A unit the move could not take to the size asked for holds a smaller (1.5x) or
+        # larger (0.5x) fault than the one scored: it tests another size, so it is not scored.
+        short = [u for k, u in enumerate(units) if k in injected.short_units and u in kept]
+        for u in short:
+            kept.remove(u)
+        if short:
+            row.notes.append(f"{size}x: {len(short)} {UNITS[units[0].kind]} not scored (the move could not reach "
+                             f"{size}x there)")
         for u in units:  # the noise gate (when the checker has one) may decline to judge a unit
             checks = [c for c in report.get("fault_checks", [])
                       if c.get("code") == code and u.start_s <= c.get("t_s", -1) <= u.end_s]

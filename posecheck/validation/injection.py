@@ -99,6 +99,9 @@ class Injected:
     targets: dict[tuple[int, str], float]  # (unit index, metric) -> the peak asked for
     weights: np.ndarray  # per frame, how much of the fault it got (0 = untouched)
     unreached: int  # (unit, spec) pairs whose peak could not reach the target (UNREACHED_SHARE)
+    # Indices (in the units injected) where the measurement that set the move's size could
+    # not reach its target: those units do not hold the fault at the size asked for.
+    short_units: frozenset[int] = frozenset()
 
 
 # --- running the checker as the product does --------------------------------------------
@@ -359,6 +362,7 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
     targets: dict[tuple[int, str], float] = {}
     all_w = np.zeros(len(frames))
     unreached = 0
+    short_units: set[int] = set()
     for k, unit in enumerate(run.units if units is None else units):
         specs = [f for f in faults if unit.view in f.views]
         if not specs:
@@ -370,7 +374,7 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
         span = (t >= unit.start_s) & (t <= unit.end_s)
         geo = {int(i): Geo(g.side, g.forward, unit.lifted, g.scale)
                for i in np.flatnonzero(w > 0) if (g := run.geo[i]) is not None}
-        solved: list[tuple[float, bool]] = []  # (P, whether P > 0 makes it worse)
+        solved: list[tuple[float, bool, bool]] = []  # (P, whether P > 0 makes it worse, target missed)
         for f in specs:
             ref = reference(f, run, unit.start_s)
             if ref is None or not np.isfinite(run.raw_metric(f.metric)[span]).any():
@@ -386,19 +390,22 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
 
             P, miss = solve(err, bounds, 1e-3 * size_of)
             worse_if_clean_better = (err(0.0) < 0) == (f.fault_if == "above")
-            solved.append((P, (P > 0) == worse_if_clean_better))
-            unreached += miss > UNREACHED_SHARE * size_of
+            missed = miss > UNREACHED_SHARE * size_of
+            solved.append((P, (P > 0) == worse_if_clean_better, missed))
+            unreached += missed
         if not solved:
             continue
         # Several measurements of one fault: all of them past 1.5x, none of them past 0.5x.
         worse_up = solved[0][1]
-        ps = [P for P, _ in solved]
+        ps = [P for P, _, _ in solved]
         P = (max(ps) if worse_up else min(ps)) if size >= 1 else (min(ps) if worse_up else max(ps))
+        if any(missed for p, _, missed in solved if p == P):
+            short_units.add(k)
         all_w = np.maximum(all_w, w)
         for i, g in geo.items():
             pf = frames[i]
             out[i] = PoseFrame(pf.timestamp_ms, pf.index, moved(pf.pose, move, w[i] * P, g), pf.frame)
-    return Injected(out, targets, all_w, unreached)
+    return Injected(out, targets, all_w, unreached, frozenset(short_units))
 
 
 def inject_enabled(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit],
@@ -411,7 +418,8 @@ def inject_enabled(run: CleanRun, faults: list[FaultSpec], size: float, units: l
     every size; then this fault at `size` on top of it. Returns (both, the enabler alone)."""
     base = inject(run, enabler, ENABLER_SIZE, units, full_from=ENABLER_FROM)
     top = inject(replace(run, frames=list(base.frames), _raw={}), faults, size, units)
-    return Injected(top.frames, top.targets, np.maximum(base.weights, top.weights), top.unreached), base
+    return Injected(top.frames, top.targets, np.maximum(base.weights, top.weights), top.unreached,
+                    top.short_units), base
 
 
 # --- reading the verdict ------------------------------------------------------------------------
