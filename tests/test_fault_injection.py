@@ -276,3 +276,16 @@ def test_past_the_calibrated_depth_with_heels_lifting_is_beyond_mobility_at_1_5x
             assert all(inj.reported(report, "heels_lifting", u) for u in units)
     assert all(a.pose is None or a.pose.equals(b.pose) for a, b in zip(*enablers))  # the same compensation
     assert all(verdicts[1.5]) and not any(verdicts[0.5])
+
+
+def test_a_deep_barbell_squat_leaning_far_forward_is_cued_for_its_lean_not_refused_as_a_hinge():
+    """The barbell clip's far knee, hidden behind the near one, reads under a right angle
+    (82-89 deg) while the near knee bends 103-106: the hinge check reads the better-seen
+    knee, so a deep squat whose trunk folds 1.5x past the lean threshold (hands on the bar,
+    now below the knees) still counts, with the lean cued on every rep."""
+    run = _calibrated("squat_side_barbell.mp4", "squat")
+    lean = [f for f in run.spec.faults if f.code == "excessive_forward_lean"]
+    injected = inj.inject(run, lean, 1.5, run.units)
+    report, _ = inj.check(injected.frames, run.spec, run.profile)
+    assert len(report["reps"]) == len(run.units) == 2
+    assert all(inj.reported(report, "excessive_forward_lean", u) for u in run.units)

@@ -8,7 +8,7 @@ import numpy as np
 from ...pose.geometry import joint_angle_deg, segment_inclination_deg
 from ...pose.landmarks import Landmark as L, sided
 from ...pose.types import Pose
-from .lower_body import hip_drop_ratio, knee_flexion_deg, legs_seen, shin_lean_deg
+from .lower_body import best_seen_knee_flexion_deg, hip_drop_ratio, knee_flexion_deg, legs_seen, shin_lean_deg
 from .registry import MetricContext, forward_inclination, metric
 
 
@@ -45,8 +45,9 @@ def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
         return 0.0
     # A hinge keeps the hips high and the knees soft; with the hips down at squat depth and
     # the knees past a right angle it is a squat however far the trunk leans (and its lean
-    # is judged as such).
-    drop, knees = hip_drop_ratio(pose, ctx), knee_flexion_deg(pose, ctx)
+    # is judged as such). The knee is the better-seen one: the far knee of a side view is a
+    # guess that a hinge's soft knees do not need (the hips' height already separates them).
+    drop, knees = hip_drop_ratio(pose, ctx), best_seen_knee_flexion_deg(pose, ctx)
     if drop is not None and knees is not None and drop >= SQUAT_DEPTH_DROP and knees >= SQUAT_KNEE_BEND_DEG:
         return 0.0
     return trunk
