@@ -30,7 +30,7 @@ class BrowserPose:
     def find(cls, settings: ServerSettings) -> BrowserPose:
         """Looked up once at start, never built or written: a server told to run pose
         itself needs none of it; a missing piece is a reason, not a failed start."""
-        from ..pose.models import task_bundle, web_runtime
+        from ..pose.models import bundle_variant, task_bundle, web_runtime
 
         if settings.pose == "server":
             return cls(None, None, "this server runs pose itself (posecheck serve --pose server)")
@@ -38,7 +38,7 @@ class BrowserPose:
             runtime = web_runtime().folder
             if settings.model.endswith(".task"):
                 model = Path(settings.model)
-                _variant_of(model)  # checked: the page is served only a bundle posecheck knows
+                bundle_variant(model)  # checked: the page is served only a bundle posecheck knows
             else:
                 model = task_bundle(settings.model, build=False).path
         except (PosecheckError, OSError) as exc:
@@ -67,15 +67,3 @@ def mount_browser_pose(app: FastAPI, found: BrowserPose) -> None:
     def pose_model() -> FileResponse:
         return FileResponse(found.model, media_type="application/octet-stream")
 
-
-def _variant_of(path: Path) -> str:
-    """The variant a user's own .task bundle holds (its models' checksums say which)."""
-    from ..pose.models.tasks import LANDMARKER_SHA256, verify_bundle
-
-    for variant in LANDMARKER_SHA256:
-        try:
-            verify_bundle(path, variant)
-            return variant
-        except PosecheckError:
-            continue
-    raise PosecheckError(f"{path}: not a pose landmarker bundle posecheck knows")

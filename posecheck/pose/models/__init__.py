@@ -26,7 +26,7 @@ from .web import WebRuntime
 
 VARIANTS = tuple(legacy.REGISTRY)  # lite, full, heavy: both backends have the same three
 
-__all__ = ["VARIANTS", "ModelEntry", "ModelState", "TaskBundle", "build_task", "bundle_tag", "install",
+__all__ = ["VARIANTS", "ModelEntry", "ModelState", "TaskBundle", "build_task", "bundle_tag", "bundle_variant", "install",
            "install_web", "legacy_model", "model_states", "task_bundle", "web_runtime", "WebRuntime"]
 
 
@@ -40,6 +40,18 @@ def task_bundle(variant: str, *, build: bool = True) -> TaskBundle:
     """The Tasks backend's verified `.task` bundle for `variant`: the user's cache, else the
     shipped one, else (with `build`) one built into the cache from the legacy wheel."""
     return tasks.find_bundle(variant, build=build)
+
+
+def bundle_variant(path: Path) -> str:
+    """The variant a user's own `.task` bundle holds (its models' checksums say which);
+    ModelError when it is not a pose landmarker bundle posecheck knows."""
+    for variant in tasks.LANDMARKER_SHA256:
+        try:
+            tasks.verify_bundle(path, variant)
+            return variant
+        except PosecheckError:
+            continue
+    raise ModelError(f"{path}: not a pose landmarker bundle posecheck knows")
 
 
 def bundle_tag(variant: str) -> str:
