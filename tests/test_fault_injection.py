@@ -151,6 +151,29 @@ def test_a_forward_lean_moves_the_world_trunk_with_the_picture(side_squat):
     assert np.allclose((world[23] + world[24]) / 2, 0, atol=1e-5)  # origin still between the hips
 
 
+def test_a_forward_lean_carries_the_head_without_turning_it():
+    """People leaning forward keep their gaze (the shared side-on squats: the nose 33-44 deg
+    below the ears standing, 20-43 deg leaning 30-60 deg). jrplatin's squatter looks down;
+    turned with his trunk his nose ended behind his ears and the checker read him facing the
+    other way, his lean as a backward one. Carried, the head keeps its shape and its pitch."""
+    from posecheck.pose.landmarks import Landmark as L
+
+    run = _clean("corpus/jrplatin__FormFit/squat2.mp4", "squat")
+    injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, _whole(run))
+    moved = [i for i, w in enumerate(injected.weights) if w == 1 and run.frames[i].pose is not None]
+    assert len(moved) > 30
+    for i in moved:
+        before, after = run.frames[i].pose.xy_px, injected.frames[i].pose.xy_px
+        shift = after[int(L.NOSE)] - before[int(L.NOSE)]
+        assert np.allclose(after[:11] - before[:11], shift, atol=1e-3)  # the whole head moved as one
+        assert np.linalg.norm(shift) > 5  # ...with the shoulders, forward and down
+        ears = (before[int(L.LEFT_EAR)] + before[int(L.RIGHT_EAR)]) / 2
+        forward = run.geo[i].forward
+        if (before[int(L.NOSE)][0] - ears[0]) * forward > 0:  # facing its way before: still
+            ears = (after[int(L.LEFT_EAR)] + after[int(L.RIGHT_EAR)]) / 2
+            assert (after[int(L.NOSE)][0] - ears[0]) * forward > 0
+
+
 def test_a_knee_fault_is_not_injected_into_a_side_view(side_squat):
     injected = inj.inject(side_squat, _fault(side_squat, "knee_valgus"), 1.5)
     assert not injected.weights.any() and not injected.targets
@@ -289,3 +312,15 @@ def test_a_deep_barbell_squat_leaning_far_forward_is_cued_for_its_lean_not_refus
     report, _ = inj.check(injected.frames, run.spec, run.profile)
     assert len(report["reps"]) == len(run.units) == 2
     assert all(inj.reported(report, "excessive_forward_lean", u) for u in run.units)
+
+
+
+def test_an_upright_squatter_can_be_given_a_lean_1_5x_past_his_shins_and_is_cued_for_it():
+    """jrplatin squats with his trunk ~14 deg behind his shins: a lean 45 deg past them needs
+    the trunk turned ~65 deg, which the move allows, and every rep is then cued."""
+    run = _clean("corpus/jrplatin__FormFit/squat1.mp4", "squat")
+    units = _whole(run)
+    injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
+    assert len(units) >= 3 and injected.unreached == 0 and not injected.short_units
+    report, _ = inj.check(injected.frames, run.spec)
+    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)

@@ -62,8 +62,16 @@ def _hip_axis(w) -> np.ndarray:
     return w[L.LEFT_HIP] - w[L.RIGHT_HIP]
 
 
-def lean_trunk(w, p, g: Geo) -> None:  # trunk inclined forward about the hips
-    _turn(w, UPPER, _mid(w, L.LEFT_HIP, L.RIGHT_HIP), _hip_axis(w), p, 11, np.array([g.forward, 0, 0]))
+def lean_trunk(w, p, g: Geo) -> None:  # trunk inclined forward about the hips, the head carried
+    # People leaning forward keep their head's pitch (the gaze ahead): in the shared side-on
+    # squats the nose sits 33-44 deg below the ears standing and 20-43 deg with the trunk
+    # 30-60 deg forward. So the head moves with the neck without turning: rotated with the
+    # trunk, a head already looking down would end with the nose behind the ears, which no
+    # one does and which reads as facing the other way.
+    neck = _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    body = [i for i in UPPER if i not in HEAD]
+    _turn(w, body, _mid(w, L.LEFT_HIP, L.RIGHT_HIP), _hip_axis(w), p, 11, np.array([g.forward, 0, 0]))
+    w[HEAD] += _mid(w, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - neck
 
 
 def raise_heels(w, p, g: Geo) -> None:  # heels rotated up about the toes
@@ -153,9 +161,12 @@ def shorten_trunk(w, p, g: Geo) -> None:  # side view: shoulders sunk toward the
 
 
 Move = Callable[[np.ndarray, float, Geo], None]
-# metric -> (move, parameter range); every move is the identity at 0.
+# metric -> (move, parameter range); every move is the identity at 0. The trunk may turn up
+# to 80 deg: an upright squatter (trunk 14 deg behind the shins, jrplatin) needs ~65 deg to
+# lean 1.5x the 30 deg threshold past them, and 80 deg is still short of a trunk turned past
+# horizontal.
 MOVES: dict[str, tuple[Move, tuple[float, float]]] = {
-    "trunk_shin_gap_deg": (lean_trunk, (-60, 60)), "shoulder_ahead_deg": (lean_trunk, (-60, 60)),
+    "trunk_shin_gap_deg": (lean_trunk, (-80, 80)), "shoulder_ahead_deg": (lean_trunk, (-60, 60)),
     "heel_rise_ratio": (raise_heels, (-45, 75)), "knee_valgus_deg": (knees_in, (-1.5, 1.5)),
     "squat_depth_deg": (shallower, (-0.5, 0.95)), "hip_drop_ratio": (shallower, (-0.5, 0.95)),
     "hip_extension_deg": (hips_off_line, (-0.8, 0.8)), "leg_lift_deg": (leg_up, (-80, 80)),
