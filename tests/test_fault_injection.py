@@ -324,3 +324,20 @@ def test_an_upright_squatter_can_be_given_a_lean_1_5x_past_his_shins_and_is_cued
     assert len(units) >= 3 and injected.unreached == 0 and not injected.short_units
     report, _ = inj.check(injected.frames, run.spec)
     assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+
+
+def test_a_depth_reading_that_never_saw_the_bottom_of_the_rep_does_not_clear_a_shallow_squat():
+    """squat_correct_001 turns three-quarter on through the bottom and side-on only while
+    rising: the side-only thigh angle saw the rep far from its deepest point (36 deg, the
+    hips up near standing), so it stands aside; the hip drop, seen at the bottom, judges.
+    Made 1.5x shallower than calibrated, the rep is told so; at 0.5x it is not."""
+    run = _calibrated("corpus/kaiakol__computervision/data/squat/correct/squat_correct_001.avi", "squat")
+    shallow = _fault(run, "shallow_depth")
+    units = _whole(run)
+    assert len(units) == 1
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, shallow, size, units).frames, run.spec, run.profile)
+        assert inj.unit_seen(report, units[0])
+        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+    assert verdicts == {1.5: True, 0.5: False}

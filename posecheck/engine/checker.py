@@ -196,7 +196,7 @@ class Checker:
                 self._emit_all([event] if event else [], new_events)
         if exercising:
             rep.track(driver_name, driver)  # the depth reached, whatever the view (and for calibration)
-            self._faults.track_rep(rep, view, value, probe)
+            self._faults.track_rep(rep, view, value, probe, depth=driver)
         # Inside a rep, a cue waits until the rep has turned at its deepest point and
         # still looks like the exercise: no "chest up" for someone picking up a bottle.
         if not exercising or self._reps.past_deepest_point or in_hold:
@@ -319,7 +319,7 @@ class Checker:
             self._rejections[rep.rejected.otherwise] += 1
             self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
-        faults = self._faults.judge_rep(rep, view, t)
+        faults = self._faults.judge_rep(rep, view, t, deepest_within=self._reps.hysteresis(view))
         self._emit_all(self._faults.close_unit(t, faults), new_events)
         # Praise only what was seen: a view with no form checks, or checks the camera could
         # not measure in this rep, leave it counted but not judged.

@@ -214,26 +214,34 @@ class FaultTracker:
                 fs.pending_since, fs.cleared = None, False
         self._refresh_active(t)
 
-    def track_rep(self, rep: RepInProgress, view: str, value: ValueFn, probe: Probe | None = None) -> None:
+    def track_rep(self, rep: RepInProgress, view: str, value: ValueFn, probe: Probe | None = None,
+                  depth: float | None = None) -> None:
         for fs in self._states:
             if view not in fs.spec.views:  # only what this view can judge (and cheaper)
                 continue
             v = value(fs.spec.metric)
             if v is not None:
                 rep.track(fs.spec.metric, v)
+                if depth is not None:
+                    rep.depth_seen[fs.spec.metric] = max(rep.depth_seen.get(fs.spec.metric, -np.inf), depth)
                 if probe is not None and fs.spec.during == "rep":
                     self._note_worst(fs, v, probe)
         rep.faults += [code for code in self.active if code not in rep.faults]
 
-    def judge_rep(self, rep: RepInProgress, view: str, t: float) -> list[str]:
+    def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None) -> list[str]:
         """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
         Where two measurements of the same per-rep fault apply, both must find it: each
-        one's blind spot is covered by the other (one the camera cannot measure stands aside)."""
+        one's blind spot is covered by the other (one the camera cannot measure stands aside,
+        and so does one never measured within `deepest_within` of the rep's deepest reading:
+        its max or min says nothing of the rep's deepest point)."""
         faults = list(rep.faults)
         verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
             f = fs.spec
             if f.during != "rep" or view not in f.views:
+                continue
+            seen = rep.depth_seen.get(f.metric)
+            if deepest_within is not None and seen is not None and seen < rep.peak - deepest_within:
                 continue
             ref = self.reference(f)
             agg = rep.max_values if f.aggregate == "max" else rep.min_values

@@ -68,6 +68,9 @@ class RepInProgress:
     still_at: float | None = None  # ...and where to
     max_values: dict[str, float] = field(default_factory=dict)
     min_values: dict[str, float] = field(default_factory=dict)
+    # metric -> the deepest driver reading while it was measured (a view-bound metric may
+    # miss the rep's deepest stretch when the person turns mid-rep)
+    depth_seen: dict[str, float] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
 
     def track(self, name: str, value: float) -> None:
