@@ -341,3 +341,20 @@ def test_a_depth_reading_that_never_saw_the_bottom_of_the_rep_does_not_clear_a_s
         assert inj.unit_seen(report, units[0])
         verdicts[size] = inj.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
+
+
+def test_a_bird_dog_whose_hips_sink_keeps_its_lifted_leg_and_is_told_to_brace():
+    """vincent's bird-dog is filmed from above: the kneeling thigh points at the camera (53 px
+    against a level thigh's ~190). Hips sunk 1.5x the sag threshold bring that hip level with
+    its knee in the picture, and the kneeling thigh read as the lifted leg, the arm on the floor
+    as its reaching arm: the hold was refused ("the opposite arm stayed down"). A lift under way
+    keeps its leg, so every hold still counts and the sag is told; at 0.5x it is not."""
+    run = _clean("corpus/vincentbrouillard777-cmd__pwa-renforcement/public/videos/bird-dog.mp4", "bird_dog")
+    units = _whole(run)
+    assert len(units) == 6 and {u.lifted for u in units} == {"left", "right"}
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, _fault(run, "trunk_sag"), size, units).frames, run.spec)
+        assert all(inj.unit_seen(report, u) for u in units)
+        verdicts[size] = [inj.reported(report, "trunk_sag", u) for u in units]
+    assert all(verdicts[1.5]) and not any(verdicts[0.5])

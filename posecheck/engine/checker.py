@@ -154,10 +154,13 @@ class Checker:
             return self._no_judgement(t, new_events, "wrong_view", self._wrong_view_cue(view),
                                       view=view, position=position)
 
-        ctx = MetricContext(pose, side, forward, self._min_vis)
+        # The leg of a bird-dog lift under way (set once it passed the start threshold).
+        current = self._reps.current if self._reps is not None else None
+        extras = {"held_side": current.side} if current is not None and current.side else {}
+        ctx = MetricContext(pose, side, forward, self._min_vis, extras=dict(extras))
         min_vis = self._min_vis
         probe = Probe(t, pose, view, float(np.median(self._yaw)),
-                      lambda p: MetricContext(p, side, forward, min_vis))
+                      lambda p: MetricContext(p, side, forward, min_vis, extras=dict(extras)))
         metrics: dict[str, float | None] = {}
 
         def value(name: str) -> float | None:

@@ -18,11 +18,18 @@ def leg_lift_deg(pose: Pose, ctx: MetricContext) -> float | None:
     """Bird-dog: elevation of the more lifted thigh (0 = under the hip, 90 = horizontal);
     records which leg in `ctx.extras['lifted_side']`."""
     best = None
+    held = ctx.extras.get("held_side")
     for side in ("left", "right"):
         hip, knee = sided("hip", side), sided("knee", side)
         if min(pose.visibility[int(hip)], pose.visibility[int(knee)]) < ctx.min_visibility:
             continue
         lift = _limb_lift(ctx, hip, knee)
+        # A lift under way keeps its leg: no one switches legs without putting the first
+        # one down (which ends the lift), while a kneeling thigh that points at a high
+        # camera is seen end-on and its angle in the picture can read as level.
+        if side == held:
+            best = (lift, side)
+            break
         if best is None or lift > best[0]:
             best = (lift, side)
     if best is None:
