@@ -358,3 +358,22 @@ def test_a_bird_dog_whose_hips_sink_keeps_its_lifted_leg_and_is_told_to_brace():
         assert all(inj.unit_seen(report, u) for u in units)
         verdicts[size] = [inj.reported(report, "trunk_sag", u) for u in units]
     assert all(verdicts[1.5]) and not any(verdicts[0.5])
+
+
+def test_a_rep_turned_oblique_at_the_bottom_is_made_shallower_by_its_hip_drop_alone():
+    """smith_squat is side-on on the way down and three-quarter on at the bottom: only the hip
+    drop sees the deepest point, so only it sizes the injected fault (the side-only thigh angle,
+    which the checker stands aside there, asked for so much less depth that no rep was left).
+    1.5x shallower than calibrated is still a rep, and told shallow; 0.5x is not."""
+    run = _calibrated("corpus/dillonloh__gymai/videos/smith_squat.mp4", "squat")
+    units = _whole(run)
+    assert len(units) == 1
+    injected = inj.inject(run, _fault(run, "shallow_depth"), 1.5, units)
+    assert set(m for _, m in injected.targets) == {"hip_drop_ratio"}
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
+                              run.spec, run.profile)
+        assert inj.unit_seen(report, units[0])
+        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+    assert verdicts == {1.5: True, 0.5: False}

@@ -17,7 +17,8 @@ run, with the profile the run is judged with) and `good` is good form: the refer
 fault's `neutral` (else perturb.NEUTRAL: a straight bridge 180 deg, a level limb 90 deg).
 The peak is measured on the true movement, the raw metric low-passed at TRUE_CUTOFF_HZ
 with zero phase, and is the fault's own: the rep's max or min for a per-rep fault, the
-level held for min_duration_s for a continuous one. The clip's own landmark noise rides on
+level held for min_duration_s for a continuous one. A per-rep fault is sized only by the
+measurements whose view saw the rep's deepest point, as the checker judges it. The clip's own landmark noise rides on
 top, as it would on a person who had the fault.
 
 The clean run and every injected run are judged with one profile (`CleanRun.profile`):
@@ -58,6 +59,7 @@ BLOCK_RAMP_S = 1.0  # sitting: the fault ramps in over a second...
 LEAVE_S = 1.0  # ...and stops this long before the person gets up
 # A fault judged only while another is active (`requires_any`): the other one is injected
 # too, the same in every run, at this size, full from this share of the way into each rep.
+PEAK_VIEW_S = 0.2  # the view a rep's deepest point was seen from: the majority this close to it
 ENABLER_SIZE = 1.5
 ENABLER_FROM = 0.1
 
@@ -364,7 +366,10 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
     unreached = 0
     short_units: set[int] = set()
     for k, unit in enumerate(run.units if units is None else units):
-        specs = [f for f in faults if unit.view in f.views]
+        # A per-rep fault is judged by the measurements that saw the rep's deepest point (the
+        # checker stands the others aside: faults.judge_rep), so only those size it.
+        at_peak = _view(run, unit.peak_s - PEAK_VIEW_S, unit.peak_s + PEAK_VIEW_S)
+        specs = [f for f in faults if unit.view in f.views and (f.during != "rep" or at_peak in f.views)]
         if not specs:
             continue
         move, bounds = MOVES[specs[0].metric]
