@@ -377,3 +377,19 @@ def test_a_rep_turned_oblique_at_the_bottom_is_made_shallower_by_its_hip_drop_al
         assert inj.unit_seen(report, units[0])
         verdicts[size] = inj.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
+
+
+def test_a_depth_reading_within_its_noise_does_not_veto_a_clear_shallow_squat():
+    """squat_correct_017 is one fast rep: made 1.5x shallower than calibrated, the hip drop
+    reads 0.40 against 0.49 (noise 0.02), a clear fault; the noisy side-on thigh angle reads
+    69 deg against 73 (noise 7): past its threshold, within its noise. It leans the same way,
+    so it does not veto the cue; at 0.5x both are clear."""
+    run = _calibrated("corpus/kaiakol__computervision/data/squat/correct/squat_correct_017.mp4", "squat")
+    units = _whole(run)
+    assert len(units) == 1
+    verdicts = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
+                              run.spec, run.profile)
+        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+    assert verdicts == {1.5: True, 0.5: False}

@@ -231,7 +231,8 @@ class FaultTracker:
     def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None) -> list[str]:
         """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
         Where two measurements of the same per-rep fault apply, both must find it: each
-        one's blind spot is covered by the other (one the camera cannot measure stands aside,
+        one's blind spot is covered by the other (one past its threshold but within its noise
+        does not veto one clear of it; one the camera cannot measure stands aside,
         and so does one never measured within `deepest_within` of the rep's deepest reading:
         its max or min says nothing of the rep's deepest point)."""
         faults = list(rep.faults)
@@ -257,7 +258,11 @@ class FaultTracker:
             verdicts.setdefault(f.code, []).append((verdict, f, v, threshold, ref))
         for code, found in verdicts.items():
             judged = [x for x in found if x[0] != "not_judged"]
-            if judged and all(verdict == "fault" for verdict, *_ in judged):
+            # A reading past the threshold but within its noise ("unsure") leans the same way:
+            # it does not veto one clear of the noise; a reading on the good side does.
+            said = [verdict for verdict, *_ in judged]
+            if "fault" in said and all(v in ("fault", "unsure") for v in said):
+                judged = [x for x in judged if x[0] == "fault"]
                 faults.append(code)
                 _, f, v, threshold, ref = judged[0]
                 self._queue_cue(f, v, threshold, ref, t, keep_s=2.0)
