@@ -154,7 +154,8 @@ class Checker:
             return self._no_judgement(t, new_events, "wrong_view", self._wrong_view_cue(view),
                                       view=view, position=position)
 
-        # The leg of a bird-dog lift under way (set once it passed the start threshold).
+        # The leg of a bird-dog lift under way (set once it passed the start threshold);
+        # each context gets its own copy, as metrics write into `extras`.
         current = self._reps.current if self._reps is not None else None
         extras = {"held_side": current.side} if current is not None and current.side else {}
         ctx = MetricContext(pose, side, forward, self._min_vis, extras=dict(extras))

@@ -18,8 +18,8 @@ fault's `neutral` (else perturb.NEUTRAL: a straight bridge 180 deg, a level limb
 The peak is measured on the true movement, the raw metric low-passed at TRUE_CUTOFF_HZ
 with zero phase, and is the fault's own: the rep's max or min for a per-rep fault, the
 level held for min_duration_s for a continuous one. A per-rep fault is sized only by the
-measurements whose view saw the rep's deepest point, as the checker judges it. The clip's own landmark noise rides on
-top, as it would on a person who had the fault.
+measurements whose view saw the rep's deepest point, as the checker judges it. The clip's
+own landmark noise rides on top, as it would on a person who had the fault.
 
 The clean run and every injected run are judged with one profile (`CleanRun.profile`):
 `Profile()` (uncalibrated: default references, and the lenient `uncalibrated_enter`
@@ -57,9 +57,11 @@ HOLD_RAMP_S = 0.3  # bird-dog holds: the fault fades in and out this fast
 UNREACHED_SHARE = 0.05  # a peak misses its target when off by more than this share of the threshold
 BLOCK_RAMP_S = 1.0  # sitting: the fault ramps in over a second...
 LEAVE_S = 1.0  # ...and stops this long before the person gets up
+# The view a rep's deepest point was seen from: the majority of the frames this close to it
+# (a few frames either side, shorter than the shortest rep, 0.25 s).
+PEAK_VIEW_S = 0.2
 # A fault judged only while another is active (`requires_any`): the other one is injected
 # too, the same in every run, at this size, full from this share of the way into each rep.
-PEAK_VIEW_S = 0.2  # the view a rep's deepest point was seen from: the majority this close to it
 ENABLER_SIZE = 1.5
 ENABLER_FROM = 0.1
 
