@@ -188,11 +188,17 @@ def told_by_requirement(run: inj.CleanRun, report: dict, faults: list[FaultSpec]
     """Was the unit not counted because a requirement of the movement on this fault's own
     metric, in the fault's direction, failed? (A bird-dog arm below 45 deg at the leg's
     peak is no bird-dog, and the user hears "reach it forward": the arm_too_low correction
-    itself, so the fault was told, as a reason the rep did not count.)"""
+    itself, so the fault was told, as a reason the rep did not count.) Or was it a lift too
+    small to be a rep (`[reps.too_small]`), told as this fault's correction?"""
     reason = lost_because(report, unit)
+    if run.spec.reps is None:
+        return False
+    small = run.spec.reps.too_small  # a lift too small to be a rep, told this fault's correction
+    if small is not None and small.tells == faults[0].code and reason.startswith(small.otherwise.split("{")[0]):
+        return True
     return any(req.metric == f.metric and (req.above is not None) == (f.fault_if == "below")
                and req.otherwise.startswith(reason)
-               for req in run.spec.reps.requires for f in faults) if run.spec.reps else False
+               for req in run.spec.reps.requires for f in faults)
 
 
 def active_at(results: list, code: str, t_s: float) -> bool:

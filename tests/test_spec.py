@@ -72,6 +72,29 @@ def test_broken_spec_names_file_and_key(tmp_path, fault, message):
     assert message in str(err.value)
 
 
+TOO_SMALL = '''
+[reps.too_small]
+rise = 10.0
+tells = "shallow_depth"
+otherwise = "you went down {rise:.0f} degrees, a rep counts from {enter:.0f}"
+evidence = "test"
+'''
+
+
+@pytest.mark.parametrize(("too_small", "message"), [
+    (TOO_SMALL.replace('tells = "shallow_depth"', 'tells = "nope"'), "[reps.too_small] tells unknown fault 'nope'"),
+    (TOO_SMALL.replace("{rise:.0f}", "{depth}"), "otherwise template may use only {rise} and {enter}"),
+], ids=["unknown-fault", "bad-placeholder"])
+def test_a_too_small_lift_must_tell_a_fault_of_the_exercise_in_words_it_can_fill(tmp_path, too_small, message):
+    path = tmp_path / "x.toml"
+    path.write_text(HEAD + too_small + GOOD_FAULT)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value)
+    path.write_text(HEAD + TOO_SMALL + GOOD_FAULT)
+    assert load_spec(path).reps.too_small.tells == "shallow_depth"
+
+
 def test_valid_spec_loads(tmp_path):
     path = tmp_path / "x.toml"
     path.write_text(HEAD + GOOD_FAULT)

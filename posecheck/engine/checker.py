@@ -315,6 +315,11 @@ class Checker:
                 self._emit_all(self._hold.end(t, self._side_name), new_events)
         if outcome == "finished":
             self._record_rep(t, view, new_events)
+        elif outcome == "too_small":  # a lift that never became a rep: say so, with the correction
+            small, lift = self.spec.reps.too_small, detector.too_small
+            why = small.otherwise.format(rise=lift.rise, enter=for_view(self.spec.reps.enter, view))
+            self._rejections[why] += 1
+            self._emit(Event(t, "info", "not_counted", f"Not counted: {why}", 1), new_events)
         return detector.current
 
     def _record_rep(self, t: float, view: str, new_events: list[Event]) -> None:

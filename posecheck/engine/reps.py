@@ -78,6 +78,22 @@ class RepInProgress:
         self.min_values[name] = min(self.min_values.get(name, np.inf), value)
 
 
+@dataclass
+class ShortLift:
+    """A lift that rose `too_small.rise` above the rest level, stayed up for a rep's
+    minimum duration and went back down without ever reaching `enter`."""
+
+    start_s: float
+    rest: float  # the rest level it rose from
+    top: float = -np.inf  # its highest steady reading
+    end_s: float = 0.0
+    rejected: MovementCondition | None = None  # not the exercise at a top it reached
+
+    @property
+    def rise(self) -> float:
+        return self.top - self.rest
+
+
 class _WindowMin:
     """Minimum of the values of the last `window_s` seconds: a monotonic queue, whose
     front is always the minimum, at O(1) a frame."""
@@ -119,6 +135,9 @@ class RepDetector:
         self._below_exit_s: float | None = None
         self._last: tuple[float, str, float] | None = None  # (t, view, value)
         self._steady: deque[tuple[float, float]] = deque()  # (t, value) of the last STEADY_S
+        self._rested = False  # back within `exit` of the rest level since the last rep
+        self._lift: ShortLift | None = None  # a lift under way that has not (yet) become a rep
+        self.too_small: ShortLift | None = None  # the last lift that went back without being a rep
 
     def rest_level(self) -> float:
         """The lowest reading at rest: what a rep's start is measured from."""
@@ -170,12 +189,14 @@ class RepDetector:
             enter, _ = self.thresholds(view)
             if value <= self.rest_level() + for_view(self.spec.exit, view):
                 self._below_exit_s = t  # the last moment at rest: where a rep would start
+                self._rested = True
             if self._trough is not None and steady < self._trough:
                 self._trough, self._trough_s = steady, t
             started_at_rest = self._below_exit_s is not None and (
                 self.spec.start_at_most is None or self.rest_level() <= self.spec.start_at_most)
             if not (value > enter and may_start and started_at_rest and self._risen_from_trough(value, view)):
-                return None
+                return self._step_lift(t, view, steady, may_start, peak_check)
+            self._lift = None  # the lift became a rep
             start = self._below_exit_s if self._trough_s is None else max(self._below_exit_s, self._trough_s)
             self.current = rep = RepInProgress(start_s=start)
             self._trough = self._trough_s = None
@@ -213,6 +234,36 @@ class RepDetector:
             return self._finish(t, steady)
         if self._back_and_still(rep, t, view, steady):
             return self._finish(t, steady)
+        return None
+
+    def _step_lift(self, t: float, view: str, steady: float, may_start: bool,
+                   peak_check: Callable[[], MovementCondition | None] | None) -> str | None:
+        """A lift from rest that stays under `enter` (`too_small`): it starts once the steady
+        reading is `rise` above the rest level, and returns "too_small" (`self.too_small`)
+        when it is back within `exit` of the level it rose from, having lasted a rep's
+        minimum duration and looked like the exercise at its top (`requires`: face up in a
+        bridge, not a push-up); one still for longer than a rep may be is dropped."""
+        small = self.spec.too_small
+        if small is None or self.spec.baseline != "rest":
+            return None
+        lift = self._lift
+        if lift is None:
+            if may_start and self._rested and steady > self.rest_level() + small.rise:
+                self._lift = lift = ShortLift(start_s=self._below_exit_s, rest=self.rest_level())
+            else:
+                return None
+        if steady > lift.top:
+            lift.top = steady
+            if peak_check is not None and lift.rejected is None:
+                lift.rejected = peak_check()
+        if t - lift.start_s > self.spec.max_duration_s:
+            self._lift = None
+        elif steady <= lift.rest + for_view(self.spec.exit, view):
+            self._lift = None
+            if t - lift.start_s >= self.spec.min_duration_s and lift.rejected is None:
+                lift.end_s = t
+                self.too_small = lift
+                return "too_small"
         return None
 
     def _moved_over_held_s(self, rep: RepInProgress, t: float) -> float | None:
@@ -266,6 +317,7 @@ class RepDetector:
     def _finish(self, t: float, value: float) -> str | None:
         rep, self.current = self.current, None
         self._below_exit_s = t
+        self._rested = False
         if t - rep.start_s < self.spec.min_duration_s:
             return "aborted"  # a glitch: what came before it still holds
         # A rep that ends part of the way down (`exit_fraction`), or on a plateau whose
@@ -287,6 +339,7 @@ class RepDetector:
 
     def abort(self) -> None:
         self.current = None
+        self._lift = None
         self._below_exit_s = None
         self._trough = self._trough_s = None
         self._steady.clear()

@@ -83,6 +83,27 @@ class MovementCondition(_Model):
         return value < self.below if self.below is not None else value > self.above
 
 
+class TooSmall(_Model):
+    """A lift that began like a rep, held, and went back without reaching `enter`: not
+    counted, and said so with the correction, rather than passed over in silence."""
+
+    rise: float = Field(gt=0, description="How far above the rest level the steady reading must rise (and "
+                                          "stay for the rep's min_duration_s) to be such an attempt.")
+    tells: str = Field(description="The fault whose correction this is (the user hears `otherwise`).")
+    otherwise: str = Field(description="Why it was not counted, said to the user; {rise} and {enter} are the "
+                                       "rise reached and the rise a rep needs, in the driver's units.")
+    evidence: str
+
+    @field_validator("otherwise")
+    @classmethod
+    def _placeholders(cls, v: str) -> str:
+        try:
+            v.format(rise=0.0, enter=0.0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"otherwise template may use only {{rise}} and {{enter}}: {exc}") from None
+        return v
+
+
 class RepSpec(_Model):
     metric: PerViewName
     enter: PerView = Field(description="A rep starts when the metric rises above this (above the rest "
@@ -102,6 +123,7 @@ class RepSpec(_Model):
     views: list[Literal["side", "front", "back", "oblique"]] | None = Field(
         None, description="Views in which reps are counted (default: the exercise's views).")
     requires: list[MovementCondition] = Field(default_factory=list)
+    too_small: TooSmall | None = None
     start_positions: list[Literal["standing", "sitting", "lying", "all_fours"]] | None = Field(
         None, description="Body positions a rep may start from (seen within 3 s before it); None: any.")
     min_duration_s: float = 0.4
@@ -238,6 +260,8 @@ class ExerciseSpec(_Model):
             for other in fault.requires_any + fault.supersedes + ([fault.sustained_as] if fault.sustained_as else []):
                 if other not in codes:
                     raise ValueError(f"fault '{fault.code}' refers to unknown fault '{other}'")
+        if self.reps and self.reps.too_small and self.reps.too_small.tells not in codes:
+            raise ValueError(f"[reps.too_small] tells unknown fault '{self.reps.too_small.tells}'")
         if self.exercise.mode == "reps" and self.reps is None and self.hold is None:
             raise ValueError("an exercise in 'reps' mode needs [reps] or [hold]")
         return self

@@ -19,7 +19,9 @@ The peak is measured on the true movement, the raw metric low-passed at TRUE_CUT
 with zero phase, and is the fault's own: the rep's max or min for a per-rep fault, the
 level held for min_duration_s for a continuous one. A per-rep fault is sized only by the
 measurements whose view saw the rep's deepest point, as the checker judges it. The clip's
-own landmark noise rides on top, as it would on a person who had the fault.
+own landmark noise rides on top, as it would on a person who had the fault. No move takes
+the body past where it rests (`bounded`): hips dropped below a bridge's line stop at the
+floor, so a fault that would need them lower cannot be injected at that size there.
 
 The clean run and every injected run are judged with one profile (`CleanRun.profile`):
 `Profile()` (uncalibrated: default references, and the lenient `uncalibrated_enter`
@@ -47,7 +49,7 @@ from ..pose.geometry import forward_sign, near_side
 from ..pose.smoothing import OneEuroSmoother
 from ..pose.tracking import Majority
 from ..pose.types import Pose, PoseFrame
-from .moves import MOVES, Geo, image_scale, moved
+from .moves import MOVES, Geo, Move, image_scale, moved
 from .perturb import NEUTRAL
 
 TRUE_CUTOFF_HZ = 3.0  # the "true" movement: zero-phase low-pass of the raw metric
@@ -381,6 +383,7 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
         span = (t >= unit.start_s) & (t <= unit.end_s)
         geo = {int(i): Geo(g.side, g.forward, unit.lifted, g.scale)
                for i in np.flatnonzero(w > 0) if (g := run.geo[i]) is not None}
+        rest = resting_bound(run, unit)
         solved: list[tuple[float, bool, bool]] = []  # (P, whether P > 0 makes it worse, target missed)
         for f in specs:
             ref = reference(f, run, unit.start_s)
@@ -392,7 +395,8 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
             def err(P: float, f=f, goal=goal) -> float:
                 x = run.raw_metric(f.metric).copy()
                 for i, g in geo.items():
-                    x[i] = _nan(metric_of(f.metric, moved(frames[i].pose, move, w[i] * P, g), g, run.spec))
+                    x[i] = _nan(metric_of(f.metric, bounded(run, frames[i].pose, move, w[i] * P, g, rest), g,
+                                          run.spec))
                 return peak(true_trace(t, x)[span], t[span], f) - goal
 
             P, miss = solve(err, bounds, 1e-3 * size_of)
@@ -411,8 +415,46 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
         all_w = np.maximum(all_w, w)
         for i, g in geo.items():
             pf = frames[i]
-            out[i] = PoseFrame(pf.timestamp_ms, pf.index, moved(pf.pose, move, w[i] * P, g), pf.frame)
+            out[i] = PoseFrame(pf.timestamp_ms, pf.index, bounded(run, pf.pose, move, w[i] * P, g, rest), pf.frame)
     return Injected(out, targets, all_w, unreached, frozenset(short_units))
+
+
+def resting_bound(run: CleanRun, unit: Unit) -> tuple[str, float] | None:
+    """A rep's driver at rest is where the body cannot go past: lying on the floor (a
+    bridge's hips), standing straight (a squat's). The bound is the lowest the clean rep's
+    driver came (its true trace over the rep: the level it started from and went back to).
+    None for holds, sitting and drivers with no resting level."""
+    reps = run.spec.reps
+    if unit.kind != "rep" or reps is None or reps.baseline != "rest":
+        return None
+    name = for_view(reps.metric, unit.view) or next(iter(reps.metric.values()))
+    span = (run.times >= unit.start_s) & (run.times <= unit.end_s)
+    d = true_trace(run.times, run.raw_metric(name))[span]
+    return (name, float(np.nanmin(d))) if np.isfinite(d).any() else None
+
+
+def bounded(run: CleanRun, pose: Pose, move: Move, p: float, g: Geo, rest: tuple[str, float] | None,
+            steps: int = 12) -> Pose:
+    """The pose moved by `p`, or by as much of it as keeps the rep's driver at or above its
+    resting bound (`resting_bound`): hips dropped below the shoulder-knee line stop at the
+    floor. A fault that needs the body past it cannot be injected at that size: the solve
+    then misses its target and the unit is not scored (`Injected.short_units`)."""
+    out = moved(pose, move, p, g)
+    if rest is None or p == 0:
+        return out
+    name, floor = rest
+    d = metric_of(name, out, g, run.spec)
+    if d is None or d >= floor:
+        return out
+    d0 = metric_of(name, pose, g, run.spec)
+    if d0 is None or d0 <= floor:  # already there (or below, by the clip's noise): not moved
+        return pose
+    lo, hi = 0.0, p  # the largest share of p that stays above the bound
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        dm = metric_of(name, moved(pose, move, mid, g), g, run.spec)
+        lo, hi = (mid, hi) if dm is not None and dm >= floor else (lo, mid)
+    return moved(pose, move, lo, g)
 
 
 def inject_enabled(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit],

@@ -1,0 +1,82 @@
+"""A bridge too small to count is told so, with the correction, on real recordings: the
+lift a weak or guarded patient makes first gets "lift your hips higher", not silence;
+full bridges, their way down, and face-down exercises never get that line. And fault
+injection never pushes the body past where it rests (hips through the floor)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posecheck.engine.spec import get_spec
+from posecheck.pose.pipeline import PoseStream
+from posecheck.validation import injection as inj
+
+from .conftest import needs_shared, recording_for
+
+pytestmark = needs_shared
+
+NDNAM = "corpus/ndnam0109__fitness-content/videos/"
+TOO_SMALL = "Not counted: your hips rose"
+
+
+def _raw(name: str) -> list:
+    with PoseStream(recording_for(name)) as stream:
+        return list(stream.raw())
+
+
+def _said_too_small(report: dict) -> list[dict]:
+    return [e for e in report["events"] if e["code"] == "not_counted" and e["message"].startswith(TOO_SMALL)]
+
+
+@pytest.fixture(scope="module")
+def glute_bridges() -> inj.CleanRun:
+    return inj.prepare(_raw(NDNAM + "glute_bridges.mp4"), get_spec("glute_bridge"))
+
+
+def test_a_bridge_that_barely_leaves_the_floor_is_not_counted_and_told_to_lift_higher(glute_bridges):
+    run = glute_bridges
+    first = run.units[0]
+    faults = [f for f in run.spec.faults if f.code == "incomplete_hip_extension"]
+    # The first bridge held 1.5x its threshold low (150 deg at the top): the hips rise ~0.06
+    # torso lengths, under the 0.10 a rep needs.
+    report, _ = inj.check(inj.inject(run, faults, 1.5, [first]).frames, run.spec)
+    assert not inj.unit_seen(report, first)
+    said = _said_too_small(report)
+    # (Injected, the hips sag back to the edge of lying mid-way and lift again: two lifts.)
+    assert said and all(first.start_s <= e["t_s"] <= first.end_s + 1.0 for e in said)
+    assert "lift your hips higher" in said[0]["message"] and "a bridge counts from 10%" in said[0]["message"]
+    assert len(report["reps"]) == len(run.units) - 1  # the others still count
+
+
+@pytest.mark.parametrize("name", ["bridge_side.mp4", NDNAM + "glute_bridges.mp4", NDNAM + "1_foot_heel_bridges.mp4",
+                                  "corpus/ErwanViot__wanshape/public/videos/glute-bridge.mp4"])
+def test_full_bridges_and_their_way_down_are_never_called_too_small(name):
+    report, _ = inj.check(_raw(name), get_spec("glute_bridge"))
+    assert report["reps"] and not _said_too_small(report)
+
+
+@pytest.mark.parametrize("name", ["corpus/ErwanViot__wanshape/public/videos/superman-alterne.mp4",
+                                  "corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/pup.mp4"])
+def test_hips_lifting_a_little_face_down_are_no_bridge_attempt(name):
+    # Both lift the hips 0.07-0.09 above their resting line, face down.
+    report, _ = inj.check(_raw(name), get_spec("glute_bridge"))
+    assert not report["reps"] and not _said_too_small(report)
+
+
+def test_injected_hips_stop_at_the_floor_and_a_bridge_that_would_need_them_lower_is_not_scored():
+    run = inj.prepare(_raw(NDNAM + "1_foot_heel_bridges.mp4"), get_spec("glute_bridge"))
+    faults = [f for f in run.spec.faults if f.code == "incomplete_hip_extension"]
+    injected = inj.inject(run, faults, 1.5, run.units)
+    lift = np.array([inj._nan(inj.metric_of("hip_lift_ratio", pf.pose, g, run.spec)) if g else np.nan
+                     for pf, g in zip(injected.frames, run.geo)])
+    for k, unit in enumerate(run.units):
+        name, floor = inj.resting_bound(run, unit)
+        moved = (injected.weights > 0) & (run.times >= unit.start_s) & (run.times <= unit.end_s)
+        clean = run.raw_metric(name)
+        # Where the move was applied, the hips are no lower than the floor (or than the
+        # clean frame itself, where its own noise had it lower).
+        assert np.all(lift[moved] >= np.minimum(floor, clean[moved]) - 1e-6)
+    # The single-leg heel bridges top out so low that 150 deg at the hip is under the floor
+    # for some of them: those are short of the size asked for, and not scored.
+    assert injected.short_units
