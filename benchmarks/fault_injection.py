@@ -172,7 +172,19 @@ def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults:
     hold_s = max([f.min_duration_s for f in specs if f.during != "rep"], default=0.0)
     if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
         return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s} s) and the smoothing lag"
+    # A continuous fault is judged only while the checker is in the rep (or hold): from the
+    # moment the rep is recognised (past `enter`), not from where it started at rest. A
+    # unit whose judged stretch is shorter than the fault must last cannot show it at all.
+    judged_s = phase_s(run, u)
+    if hold_s and u.kind != "posture" and judged_s < hold_s:
+        return f"in its rep for {judged_s:.2f} s, less than the fault must last ({hold_s} s)"
     return None
+
+
+def phase_s(run: inj.CleanRun, u: inj.Unit) -> float:
+    """How long the clean run's checker was in the unit's rep or hold phase."""
+    t = [r.t_s for r in run.results if r.phase in ("rep", "hold") and u.start_s <= r.t_s <= u.end_s]
+    return t[-1] - t[0] if t else 0.0
 
 
 def lost_because(report: dict, unit: inj.Unit) -> str:

@@ -393,3 +393,43 @@ def test_a_depth_reading_within_its_noise_does_not_veto_a_clear_shallow_squat():
                               run.spec, run.profile)
         verdicts[size] = inj.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
+
+
+KAIAKOL_009 = "corpus/kaiakol__computervision/data/squat/correct/squat_correct_009.avi"
+ETI_GOOD = "corpus/EtiReznikov__Final-Project/videos/squat_good.mp4"
+
+
+def test_knees_tracking_out_over_the_toes_read_above_standing_at_the_bottom_of_every_clean_front_squat():
+    run = _clean("squat_front_goblet.mp4", "squat")
+    ratio = run.raw_metric("knee_separation_ratio")
+    units = _whole(run)
+    assert len(units) >= 15 and all(u.view == "front" for u in units)
+    for u in units:
+        ref, _ = inj.reference(_fault(run, "knee_valgus")[0], run, u.start_s)
+        bottom = ratio[np.argmin(np.abs(run.times - u.peak_s))]
+        assert bottom > ref  # the frontal knee angle read -85 to -107 deg here: "bowing out"
+
+
+def test_a_deep_front_squat_with_the_knees_pulled_in_1_5x_is_cued_and_half_that_is_not():
+    # A thigh pointing at the camera at the bottom made the old frontal knee angle flip sign
+    # for a few cm of knee travel: half the threshold was called caving in.
+    run = _calibrated(KAIAKOL_009, "squat")
+    units = _whole(run)
+    faults = _fault(run, "knee_valgus")
+    seen = {}
+    for size in (1.5, 0.5):
+        report, _ = inj.check(inj.inject(run, faults, size, units).frames, run.spec, run.profile)
+        seen[size] = [inj.reported(report, "knee_valgus", u) for u in units]
+    assert units and all(seen[1.5]) and not any(seen[0.5])
+
+
+def test_a_rep_begun_at_once_does_not_take_the_way_down_as_the_standing_baseline():
+    # The first rep starts 0.2 s in: the knees already travelling out on the way down (a
+    # ratio rising 0.98 -> 1.2 before the hips are 0.15 leg lengths down) are not standing.
+    run = _calibrated(ETI_GOOD, "squat")
+    u = _whole(run)[0]
+    ref, _ = inj.reference(_fault(run, "knee_valgus")[0], run, u.peak_s)
+    standing = run.raw_metric("knee_separation_ratio")[run.times < u.start_s]
+    assert abs(ref - float(np.nanmedian(standing))) < 0.05
+    report, _ = inj.check(inj.inject(run, _fault(run, "knee_valgus"), 0.5, [u]).frames, run.spec, run.profile)
+    assert not inj.reported(report, "knee_valgus", u)

@@ -187,7 +187,9 @@ class Checker:
         exercising = rep is not None and rep.rejected is None
         in_hold = self._step_hold(t, dt, hold_value, ctx, exercising or not self._reps, new_events, view)
         phase = "hold" if in_hold else ("rep" if exercising else "rest")
-        if rep is None and not in_hold:
+        if rep is None and not in_hold and (self._reps is None or self._reps.at_rest(view, driver)):
+            # The person's own resting values: at rest, not on the way into a rep that has
+            # not started yet (knees already travelling out over the toes).
             self._faults.collect_baselines(value)
         if rep is not None and rep.rejected is not None:
             self._faults.reset()  # not this exercise: nothing in it is judged

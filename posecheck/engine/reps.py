@@ -158,6 +158,11 @@ class RepDetector:
             held = statistics.median(self._seen_at_rest)
         return max(held, self.rest_level())
 
+    def at_rest(self, view: str, value: float) -> bool:
+        """No rep under way and the reading within `exit` of the rest level: where a rep
+        starts from (standing, lying), not part of the way into one."""
+        return self.current is None and value <= self.rest_level() + for_view(self.spec.exit, view)
+
     def thresholds(self, view: str) -> tuple[float, float]:
         return (self.rest_level() + for_view(self.spec.enter, view),
                 self.settled_level() + for_view(self.spec.exit, view))

@@ -167,7 +167,7 @@ Move = Callable[[np.ndarray, float, Geo], None]
 # horizontal.
 MOVES: dict[str, tuple[Move, tuple[float, float]]] = {
     "trunk_shin_gap_deg": (lean_trunk, (-80, 80)), "shoulder_ahead_deg": (lean_trunk, (-60, 60)),
-    "heel_rise_ratio": (raise_heels, (-45, 75)), "knee_valgus_deg": (knees_in, (-1.5, 1.5)),
+    "heel_rise_ratio": (raise_heels, (-45, 75)), "knee_separation_ratio": (knees_in, (-1.5, 1.5)),
     "squat_depth_deg": (shallower, (-0.5, 0.95)), "hip_drop_ratio": (shallower, (-0.5, 0.95)),
     "hip_extension_deg": (hips_off_line, (-0.8, 0.8)), "leg_lift_deg": (leg_up, (-80, 80)),
     "arm_lift_deg": (arm_up, (-80, 80)), "pelvic_roll_deg": (roll_pelvis, (-60, 60)),

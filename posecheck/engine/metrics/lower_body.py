@@ -132,24 +132,19 @@ def heel_rise_ratio(pose: Pose, ctx: MetricContext) -> float | None:
     return float(t[1] - h[1]) / foot
 
 
-@metric("knee_valgus_deg", "deg", plane_zero=0.0)
-def knee_valgus_deg(pose: Pose, ctx: MetricContext) -> float | None:
-    """Front view: frontal-plane projection angle of the knees, positive when a knee lies
-    inside (medial to) its hip-ankle line; the mean of both knees. A camera turned a little
-    from front-on shows the knees' forward travel in a squat as sideways travel, the same
-    way for both knees (one seems to cave in, the other to bow out): in the mean of the two
-    that cancels, and knees that cave in together still show. Both legs must be seen."""
-    values = []
-    midline_x = (ctx.xy(L.LEFT_HIP)[0] + ctx.xy(L.RIGHT_HIP)[0]) / 2
-    for side in ("left", "right"):
-        hip, knee, ankle = leg(side)
-        if not ctx.visible(hip, knee, ankle):
-            return None
-        h, k, a = ctx.xy(hip), ctx.xy(knee), ctx.xy(ankle)
-        bend = 180.0 - joint_angle_deg(h, k, a)
-        # Where the knee sits relative to the hip->ankle line, toward the body's midline or away.
-        t = np.clip(np.dot(k - h, a - h) / max(np.dot(a - h, a - h), 1e-9), 0, 1)
-        on_line = h + t * (a - h)
-        inward = (abs(k[0] - midline_x) < abs(on_line[0] - midline_x))
-        values.append(bend if inward else -bend)
-    return float(np.mean(values))
+@metric("knee_separation_ratio", "ankle widths")
+def knee_separation_ratio(pose: Pose, ctx: MetricContext) -> float | None:
+    """Front view: how far apart the knees are in the picture, as a share of how far apart
+    the ankles are (the knee-to-ankle separation ratio). Knees tracking over the toes keep
+    it at or above its standing value (over out-turned feet it rises as the knees travel
+    forward and out); knees caving in toward each other bring it down. Two sideways
+    distances at about the same depth: a camera turned a little from front-on shortens both
+    alike, and the knees' forward travel moves both knees the same way, which leaves their
+    separation as it was. Both legs must be seen; knees crossed read below 0."""
+    lk, rk, la, ra = L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE
+    if not ctx.visible(lk, rk, la, ra):
+        return None
+    ankles = ctx.xy(la)[0] - ctx.xy(ra)[0]
+    if abs(ankles) < 1e-6:
+        return None
+    return float((ctx.xy(lk)[0] - ctx.xy(rk)[0]) / ankles)
