@@ -108,7 +108,7 @@ def test_analyze_json_has_the_documented_schema(recordings):
         assert key in report
     assert report["view"] == "side" and report["exercise"] == "glute_bridge"
     assert set(report["reps"][0]) == {"index", "start_s", "end_s", "bottom_s", "side", "faults", "judged",
-                                         "not_judged", "hold_s", "hold_target_s", "hold_short", "verdict", "good",
+                                         "not_judged", "unsure", "hold_s", "hold_target_s", "hold_short", "verdict", "good",
                                          "metrics"}
     assert report["reps"][0]["hold_short"] and not report["reps"][0]["good"]  # ~1.6 s of a 3-5 s hold
     assert set(report["fault_checks"][0]) == {"code", "t_s", "value", "threshold", "noise", "verdict", "reason",

@@ -38,6 +38,7 @@ from .posture import MotionDetector, PostureTimeline
 from .profiles import Profile
 from .reps import RepDetector, RepInProgress
 from .spec import ExerciseSpec, MovementCondition, for_view
+from .verdicts import not_calibrated_note, rep_said
 
 
 @dataclass
@@ -338,6 +339,7 @@ class Checker:
         summary = RepSummary(index=len(self.reps) + 1, start_s=rep.start_s, end_s=t, bottom_s=rep.peak_s,
                              side=self._side_name(rep.side), faults=faults, judged=judged,
                              not_judged=list(self._faults.unit_not_judged) if judged else [],
+                             unsure=list(self._faults.unit_unsure) if judged else [],
                              metrics={f"max_{k}": v for k, v in rep.max_values.items()}
                              | {f"min_{k}": v for k, v in rep.min_values.items()})
         if self.spec.hold is not None:  # the hold is the top of this rep: it ended with it
@@ -347,27 +349,9 @@ class Checker:
         self.reps.append(summary)
         if view not in self._form_views:  # e.g. from behind: say so at once, even in a one-rep clip
             self._say_once("form_not_judged", self._wrong_view_cue(view, counting=view), t, new_events)
-        short = ""
-        if summary.hold_short:  # the hold is the exercise: a short one is never "well done"
-            lo, hi = summary.hold_target_s
-            short = f"held {summary.hold_s:.1f} s, hold {lo:g}-{hi:g} s next time"
-        if faults:
-            names = ", ".join(self.spec.fault_label(c).lower() for c in faults)
-            self._emit(Event(t, "rep", "rep_with_faults", f"{self._rep_name(summary)}: {names}"
-                             + (f"; {short}" if short else ""), 1), new_events)
-        elif short:
-            self._emit(Event(t, "rep", "rep_hold_short", f"{self._rep_name(summary)}: {short}", 1), new_events)
-        elif not judged:  # no "good depth" praise for what could not be seen
-            why = "from here" if not any(view in f.views for f in self.spec.faults) else \
-                "this time: the camera could not measure it"
-            self._emit(Event(t, "rep", "rep_counted", f"{self._rep_name(summary)} counted (form not judged {why})", 1),
-                       new_events)
-        else:
-            # Praise only what was measured: "good depth" is not said of a rep whose depth was not judged.
-            praise = self.spec.reps.good_rep_cue if not summary.not_judged else \
-                f"no fault seen ({', '.join(self.spec.fault_label(c).lower() for c in summary.not_judged)}: not judged)"
-            self._emit(Event(t, "rep", "good_rep", f"{self._rep_name(summary)}: {praise}", 1),
-                       new_events)
+        code, message = rep_said(summary.to_dict(), self._rep_name(summary), self.spec.fault_label,
+                                 self.spec.reps.good_rep_cue, checks_here=any(view in f.views for f in self.spec.faults))
+        self._emit(Event(t, "rep", code, message, 1), new_events)
 
     def _rep_name(self, rep: RepSummary) -> str:
         """'Rep 3', or for an exercise held per side the side itself ('Left leg + right arm'):
@@ -394,27 +378,8 @@ class Checker:
     # --- faults and cues -----------------------------------------------------------------------
 
     def _announce_calibration(self) -> None:
-        # Only what calibrating sets: a reference with no [calibration] rule (knee valgus)
-        # stays at its default however often the person calibrates.
-        keys = sorted({f.profile_key for f in self.spec.faults if f.profile_key} & set(self.spec.calibration))
-        missing = [k for k in keys if self.profile.get(k) is None]
-        if missing:
-            lenient = sorted({f.label.lower() for f in self.spec.faults
-                              if f.uncalibrated_enter is not None and f.profile_key in missing})
-            only_clear = (f"; until then only a clear case is called ({', '.join(lenient)})" if lenient else "")
-            if len(missing) < len(keys):  # e.g. sitting calibrated side-on: the front view is not
-                by_view: dict[str, set[str]] = {}
-                for f in self.spec.faults:
-                    if f.profile_key in missing:
-                        for view in f.views:
-                            by_view.setdefault(view, set()).add(f.label.lower())
-                what = " and ".join(f"the {view} view ({', '.join(sorted(labels))})"
-                                    for view, labels in sorted(by_view.items()))
-                text = (f"Partly calibrated for {self.spec.name}: default targets in {what}{only_clear} "
-                        f"(run `posecheck calibrate {self.spec.name}` in that view for a verdict against your own)")
-            else:
-                text = (f"Not calibrated for {self.spec.name}: using default targets{only_clear} "
-                        f"(run `posecheck calibrate {self.spec.name}` for a verdict against your own)")
+        text = not_calibrated_note(self.spec, self.profile)
+        if text:
             self.events.append(Event(0.0, "info", "not_calibrated", text, 1))
 
     def _emit_cue(self, t: float, new_events: list[Event]) -> None:

@@ -31,6 +31,9 @@ class RepSummary:
     metrics: dict[str, float] = field(default_factory=dict)
     judged: bool = True  # was its form judged? (not from a view where only reps are counted)
     not_judged: list[str] = field(default_factory=list)  # faults the camera could not measure in it
+    # Faults past their limit but too close to it to call (within the noise, or not for long
+    # enough): not said, and the rep is not praised either.
+    unsure: list[str] = field(default_factory=list)
     # Exercises held at the top (a bridge, a bird-dog): seconds held with good form, and the target.
     hold_s: float | None = None
     hold_target_s: tuple[float, float] | None = None
@@ -43,7 +46,7 @@ class RepSummary:
     def to_dict(self) -> dict:
         return {"index": self.index, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
                 "bottom_s": round(self.bottom_s, 3), "side": self.side, "faults": list(self.faults),
-                "judged": self.judged, "not_judged": list(self.not_judged),
+                "judged": self.judged, "not_judged": list(self.not_judged), "unsure": list(self.unsure),
                 "hold_s": None if self.hold_s is None else round(self.hold_s, 2),
                 "hold_target_s": list(self.hold_target_s) if self.hold_target_s else None,
                 "hold_short": self.hold_short,

@@ -99,6 +99,7 @@ class FaultTracker:
         self._sustained_said: set[str] = set()
         self.unit_judged = True  # did the last closed unit judge anything?
         self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
+        self.unit_unsure: list[str] = []  # ...and which were past their limit, too close to call
         self._unit_active: set[str] = set()  # faults that turned on during the unit under way
 
     @property
@@ -297,6 +298,11 @@ class FaultTracker:
             self.checks.append(check)
             unit.append((f, check))
         self.unit_judged = any(c.verdict != "not_judged" for _, c in unit)
+        # Too close to call: an unsure check and none clear (where a fault has two
+        # measurements, a clear one settles it, as in judge_rep).
+        self.unit_unsure = [code for code in dict.fromkeys(f.code for f, _ in unit) if code not in reported
+                            and any(c.verdict == "unsure" for g, c in unit if g.code == code)
+                            and not any(c.verdict == "clear" for g, c in unit if g.code == code)]
         self.unit_not_judged = []
         for f, check in unit:
             same = [c for g, c in unit if g.code == f.code]

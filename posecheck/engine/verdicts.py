@@ -1,18 +1,23 @@
 """A rep's verdict, decided once and worded once: what the live list, the set summary, the
 analyze text, report.html, the guided outcome and the history all say of it.
 
-A rep is good only when every check was measured and passed and, for an exercise held at
-the top, the hold reached the low end of its target: a bridge held 2 s of a 3-5 s target
-is a rep done short, never "well done"."""
+A rep is good only when every check was measured and passed (none past its limit but too
+close to it to call) and, for an exercise held at the top, the hold reached the low end of
+its target: a bridge held 2 s of a 3-5 s target is a rep done short, never "well done"."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+    from .spec import ExerciseSpec
 
 
 def is_good(rep: dict) -> bool:
     return (rep.get("judged", True) and not rep["faults"] and not rep.get("not_judged")
-            and not rep.get("hold_short", False))
+            and not rep.get("unsure") and not rep.get("hold_short", False))
 
 
 def hold_words(rep: dict) -> str:
@@ -22,16 +27,65 @@ def hold_words(rep: dict) -> str:
 
 def rep_verdict(rep: dict, label: Callable[[str], str]) -> str:
     """'good', 'knees caving in; held 2.0 s of a 3-5 s target', 'no fault seen (heels
-    lifting: not judged)' or 'form not judged' (`label` names a fault in words)."""
+    lifting: not judged)', 'no fault seen (trunk lean: too close to call)' or 'form not
+    judged' (`label` names a fault in words)."""
     parts = [", ".join(label(c) for c in rep["faults"])] if rep["faults"] else []
     if not rep.get("judged", True):
         parts.append("form not judged")
-    elif rep.get("not_judged"):
-        unseen = ", ".join(label(c).lower() for c in rep["not_judged"])
-        parts.append(("" if rep["faults"] else "no fault seen ") + f"({unseen}: not judged)")
+    else:
+        notes = [", ".join(label(c).lower() for c in rep.get(key) or []) + words
+                 for key, words in (("not_judged", ": not judged"), ("unsure", ": too close to call"))
+                 if rep.get(key)]
+        if notes:
+            parts.append(("" if rep["faults"] else "no fault seen ") + f"({'; '.join(notes)})")
     if rep.get("hold_short"):
         parts.append(hold_words(rep))
     return "; ".join(p.strip() for p in parts) or "good"
+
+
+def rep_said(rep: dict, name: str, label: Callable[[str], str], good_cue: str, *,
+             checks_here: bool) -> tuple[str, str]:
+    """What the live list says as a rep ends, as (event code, message): its faults, a hold
+    done short, counted with its form not judged (from this view, `checks_here` False, or
+    by this camera), praised (`good_cue`) only when `is_good`, else counted with why not."""
+    short = ""
+    if rep.get("hold_short"):  # the hold is the exercise: a short one is never "well done"
+        lo, hi = rep["hold_target_s"]
+        short = f"held {rep.get('hold_s') or 0.0:.1f} s, hold {lo:g}-{hi:g} s next time"
+    if rep["faults"]:
+        names = ", ".join(label(c).lower() for c in rep["faults"])
+        return "rep_with_faults", f"{name}: {names}" + (f"; {short}" if short else "")
+    if short:
+        return "rep_hold_short", f"{name}: {short}"
+    if not rep.get("judged", True):
+        why = "this time: the camera could not measure it" if checks_here else "from here"
+        return "rep_counted", f"{name} counted (form not judged {why})"
+    if is_good(rep):
+        return "good_rep", f"{name}: {good_cue}"
+    return "rep_counted", f"{name} counted: {rep_verdict(rep, label)}"
+
+
+def not_calibrated_note(spec: ExerciseSpec, profile: Profile) -> str | None:
+    """What a run against default targets says first, or None when calibrated for all that
+    calibrating sets (a reference with no [calibration] rule stays at its default however
+    often the person calibrates, and is not mentioned)."""
+    keys = sorted({f.profile_key for f in spec.faults if f.profile_key} & set(spec.calibration))
+    missing = [k for k in keys if profile.get(k) is None]
+    if not missing:
+        return None
+    lenient = sorted({f.label.lower() for f in spec.faults if f.uncalibrated_enter is not None and f.profile_key in missing})
+    only_clear = f"; until then only a clear case is called ({', '.join(lenient)})" if lenient else ""
+    if len(missing) == len(keys):
+        return (f"Not calibrated for {spec.name}: using default targets{only_clear} "
+                f"(run `posecheck calibrate {spec.name}` for a verdict against your own)")
+    by_view: dict[str, set[str]] = {}  # e.g. sitting calibrated side-on: the front view is not
+    for f in spec.faults:
+        if f.profile_key in missing:
+            for view in f.views:
+                by_view.setdefault(view, set()).add(f.label.lower())
+    what = " and ".join(f"the {view} view ({', '.join(sorted(labels))})" for view, labels in sorted(by_view.items()))
+    return (f"Partly calibrated for {spec.name}: default targets in {what}{only_clear} "
+            f"(run `posecheck calibrate {spec.name}` in that view for a verdict against your own)")
 
 
 def calibration_words(report: dict) -> str:

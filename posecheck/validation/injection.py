@@ -461,14 +461,18 @@ def inject_enabled(run: CleanRun, faults: list[FaultSpec], size: float, units: l
                    enabler: list[FaultSpec]) -> tuple[Injected, Injected]:
     """A fault the checker judges only while another is active (`requires_any`: squatting
     past one's calibrated depth only while the heels lift or the trunk leans) cannot be
-    injected alone. The other one (`enabler`, the specs of one code) is injected first, at
-    ENABLER_SIZE its threshold and full from ENABLER_FROM of the way into each rep (a
-    compensation under way before the bottom, long enough to become active), the same for
-    every size; then this fault at `size` on top of it. Returns (both, the enabler alone)."""
-    base = inject(run, enabler, ENABLER_SIZE, units, full_from=ENABLER_FROM)
-    top = inject(replace(run, frames=list(base.frames), _raw={}), faults, size, units)
-    return Injected(top.frames, top.targets, np.maximum(base.weights, top.weights), top.unreached,
-                    top.short_units), base
+    injected alone. This fault is injected at `size`, then the other one (`enabler`, the
+    specs of one code) on top of it, sized on the moved pose: at ENABLER_SIZE its threshold,
+    full from ENABLER_FROM of the way into each rep (a compensation under way before the
+    bottom, long enough to become active), the same size for every size of this fault. (In
+    the other order a deeper squat inclines the shins, and a trunk lean sized on the clean
+    pose fell back under its threshold at the bottom, where the two must meet.) Returns
+    (both, with this fault's targets; the enabler's own injection on top of it)."""
+    top = inject(run, faults, size, units)
+    both = inject(replace(run, frames=list(top.frames), _raw={}), enabler, ENABLER_SIZE, units,
+                  full_from=ENABLER_FROM)
+    return Injected(both.frames, top.targets, np.maximum(both.weights, top.weights), top.unreached,
+                    top.short_units | both.short_units), both
 
 
 # --- reading the verdict ------------------------------------------------------------------------

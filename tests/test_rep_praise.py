@@ -1,0 +1,67 @@
+"""A rep is praised only when every check was measured and passed: one past its limit but
+too close to it to call (within the camera's noise, or not for long enough) is counted and
+said so, never "good depth and control"; and what the live list says of each rep is what
+the set's summary says (one rule, engine/verdicts.py). Real recordings, replayed."""
+
+from __future__ import annotations
+
+import pytest
+
+from posecheck.engine.analysis import build_report, run_checker
+from posecheck.engine.checker import Checker
+from posecheck.engine.profiles import Profile
+from posecheck.engine.spec import get_spec
+from posecheck.engine.verdicts import is_good, rep_verdict
+from posecheck.pose.pipeline import PoseStream
+from posecheck.pose.smoothing import OneEuroSmoother
+
+from .conftest import needs_shared, recording_for
+
+BE_SQUAT = "corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/squat.mp4"
+
+
+def _check(clip: str, exercise: str) -> dict:
+    with PoseStream(recording_for(clip)) as stream:
+        frames = list(stream.raw())
+    checker = Checker(get_spec(exercise), Profile())
+    return build_report(checker, run_checker(OneEuroSmoother()(frames), checker), source=None, model="full",
+                        user="test")
+
+
+def test_a_check_too_close_to_call_leaves_the_rep_counted_not_good():
+    rep = {"faults": [], "judged": True, "not_judged": [], "unsure": ["excessive_forward_lean"]}
+    label = get_spec("squat").fault_label
+    assert not is_good(rep)
+    assert rep_verdict(rep, label) == "no fault seen (leaning the trunk too far forward: too close to call)"
+    both = rep | {"not_judged": ["heels_lifting"]}
+    assert rep_verdict(both, label) == \
+        "no fault seen (heels lifting: not judged; leaning the trunk too far forward: too close to call)"
+    assert is_good(rep | {"unsure": []})
+
+
+@needs_shared
+def test_squats_leaning_right_at_the_limit_are_counted_and_not_praised():
+    # Trunk 28-31 deg past the shins against a 30 deg limit, with 6-7 deg of noise: each rep
+    # used to end "good depth and control".
+    report = _check(BE_SQUAT, "squat")
+    borderline = [r for r in report["reps"] if "excessive_forward_lean" in r["unsure"]]
+    assert len(borderline) >= 4
+    for r in borderline:
+        assert not r["good"] and not r["faults"] and "too close to call" in r["verdict"]
+    praised = {e["message"].split(":")[0] for e in report["events"] if e["code"] == "good_rep"}
+    assert not praised & {f"Rep {r['index']}" for r in borderline}
+    said = [e["message"] for e in report["events"] if e["code"] == "rep_counted"]
+    assert any("too close to call" in m for m in said)
+
+
+@needs_shared
+@pytest.mark.parametrize(("clip", "exercise"), [
+    (BE_SQUAT, "squat"), ("squat_side_good.mp4", "squat"), ("squat_front_goblet.mp4", "squat"),
+    ("corpus/jrplatin__FormFit/squat.mp4", "squat"), ("bridge_side.mp4", "glute_bridge"),
+    ("corpus/ndnam0109__fitness-content/videos/squat_hold_and_pulses.mp4", "squat"),
+])
+def test_the_reps_praised_live_are_the_reps_the_summary_calls_good(clip, exercise):
+    report = _check(clip, exercise)
+    assert report["reps"]
+    praised = {e["message"].split(":")[0] for e in report["events"] if e["code"] == "good_rep"}
+    assert praised == {f"Rep {r['index']}" for r in report["reps"] if r["good"]}
