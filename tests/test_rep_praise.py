@@ -32,10 +32,10 @@ def test_a_check_too_close_to_call_leaves_the_rep_counted_not_good():
     rep = {"faults": [], "judged": True, "not_judged": [], "unsure": ["excessive_forward_lean"]}
     label = get_spec("squat").fault_label
     assert not is_good(rep)
-    assert rep_verdict(rep, label) == "no fault seen (leaning the trunk too far forward: too close to call)"
+    assert rep_verdict(rep, label) == "at the limit, too close to call (leaning the trunk too far forward)"
     both = rep | {"not_judged": ["heels_lifting"]}
     assert rep_verdict(both, label) == \
-        "no fault seen (heels lifting: not judged; leaning the trunk too far forward: too close to call)"
+        "no fault seen (heels lifting: not judged); at the limit, too close to call (leaning the trunk too far forward)"
     assert is_good(rep | {"unsure": []})
 
 

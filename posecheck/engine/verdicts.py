@@ -27,17 +27,18 @@ def hold_words(rep: dict) -> str:
 
 def rep_verdict(rep: dict, label: Callable[[str], str]) -> str:
     """'good', 'knees caving in; held 2.0 s of a 3-5 s target', 'no fault seen (heels
-    lifting: not judged)', 'no fault seen (trunk lean: too close to call)' or 'form not
-    judged' (`label` names a fault in words)."""
+    lifting: not judged)', 'at the limit, too close to call (leaning the trunk too far
+    forward)' or 'form not judged' (`label` names a fault in words)."""
     parts = [", ".join(label(c) for c in rep["faults"])] if rep["faults"] else []
     if not rep.get("judged", True):
         parts.append("form not judged")
     else:
-        notes = [", ".join(label(c).lower() for c in rep.get(key) or []) + words
-                 for key, words in (("not_judged", ": not judged"), ("unsure", ": too close to call"))
-                 if rep.get(key)]
-        if notes:
-            parts.append(("" if rep["faults"] else "no fault seen ") + f"({'; '.join(notes)})")
+        if rep.get("not_judged"):
+            unseen = ", ".join(label(c).lower() for c in rep["not_judged"])
+            parts.append(("" if rep["faults"] else "no fault seen ") + f"({unseen}: not judged)")
+        if rep.get("unsure"):  # "no fault seen" would read as a pass: it is neither pass nor fault
+            parts.append("at the limit, too close to call (" + ", ".join(label(c).lower() for c in rep["unsure"])
+                         + ")")
     if rep.get("hold_short"):
         parts.append(hold_words(rep))
     return "; ".join(p.strip() for p in parts) or "good"

@@ -120,8 +120,8 @@ function onFrame(msg) {
     } else if (ev.kind === "cue") {
       setCue(ev.message, "fault");
       speak(ev.message);
-    } else if (ev.kind === "rep" && ev.code === "good_rep") {
-      setCue(ev.message, "good");
+    } else if (ev.kind === "rep" && (ev.code === "good_rep" || ev.code === "rep_counted")) {
+      setCue(ev.message, ev.code === "good_rep" ? "good" : "");  // never an earlier rep's praise over this one
     } else if (ev.kind === "rep" && (ev.code === "rep_hold_short" || ev.code === "rep_with_faults")) {
       setCue(ev.message, "fault");
       if (ev.code === "rep_hold_short") speak(ev.message.split(": ").pop());
