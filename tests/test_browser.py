@@ -197,3 +197,17 @@ def test_a_server_without_the_in_browser_runtime_gets_frames_and_the_page_says_h
         stop_server(proc)
     assert seen[-1][0] == "1", seen[-5:]
     assert "posecheck models install web" in _run_page.last["site"], _run_page.last["site"]
+
+
+def test_praise_of_an_earlier_rep_never_stays_up_over_a_rep_that_was_only_counted(server, tmp_path_factory):
+    # Six squats leaning right at the 30 deg limit (28-31 deg, 6-7 deg of noise): most are
+    # counted "too close to call", two are praised. The cue shows the newest rep's words.
+    y4m = _fake_camera(tmp_path_factory, "corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/squat.mp4")
+    seen, summary = _run_page(server, y4m, "squat", lambda reps, _cue: reps == "7", timeout_s=75,
+                              shot="borderline-reps-phone", viewport={"width": 390, "height": 844})
+    assert seen[-1][0] == "7", seen[-5:]
+    for reps, cue in seen:
+        praised = re.match(r"Rep (\d+): good depth and control", cue)
+        assert not praised or int(praised.group(1)) == int(reps), (reps, cue)
+    assert any("too close to call" in cue for _, cue in seen), seen[-5:]
+    assert "too close to call" in summary and re.search(r"\d+ reps?, \d+ with good form", summary), summary
