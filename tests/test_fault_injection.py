@@ -433,3 +433,22 @@ def test_a_rep_begun_at_once_does_not_take_the_way_down_as_the_standing_baseline
     assert abs(ref - float(np.nanmedian(standing))) < 0.05
     report, _ = inj.check(inj.inject(run, _fault(run, "knee_valgus"), 0.5, [u]).frames, run.spec, run.profile)
     assert not inj.reported(report, "knee_valgus", u)
+
+
+def test_knee_separation_read_while_walking_in_is_no_standing_baseline_for_the_knee_check():
+    # Someone walks about (read side-on and three-quarter), then squats facing the camera
+    # 0.45 s later: the walk's knee separation (~5 ankle widths) had become the standing
+    # value, and the first squat was called knees caving in.
+    from dataclasses import replace as with_time
+
+    from posecheck.pose.types import PoseFrame
+
+    walk, goblet = _raw("corpus/Kalininator__FallDetection/walk.mp4"), _raw("squat_front_goblet.mp4")
+    goblet = [f for f in goblet if f.timestamp_ms / 1000 >= 2.736 - 0.45]
+    dt = goblet[1].timestamp_ms - goblet[0].timestamp_ms
+    frames = [PoseFrame(k * dt, k, None if f.pose is None else with_time(f.pose, timestamp_ms=k * dt), None)
+              for k, f in enumerate(walk + goblet)]
+    report, _ = inj.check(frames, get_spec("squat"))
+    assert len(report["reps"]) >= 15
+    assert not any("knee_valgus" in r["faults"] for r in report["reps"])
+    assert not [e for e in report["events"] if e["code"] == "knee_valgus"]

@@ -35,7 +35,10 @@ def test_a_check_too_close_to_call_leaves_the_rep_counted_not_good():
     assert rep_verdict(rep, label) == "at the limit, too close to call (leaning the trunk too far forward)"
     both = rep | {"not_judged": ["heels_lifting"]}
     assert rep_verdict(both, label) == \
-        "no fault seen (heels lifting: not judged); at the limit, too close to call (leaning the trunk too far forward)"
+        "heels lifting: not judged; at the limit, too close to call (leaning the trunk too far forward)"
+    faulty = {"faults": ["knee_valgus"], "judged": True, "not_judged": ["heels_lifting"]}
+    assert rep_verdict(faulty, label) == "Knees caving inward; heels lifting: not judged"
+    assert rep_verdict(faulty | {"faults": []}, label) == "no fault seen (heels lifting: not judged)"
     assert is_good(rep | {"unsure": []})
 
 

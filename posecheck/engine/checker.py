@@ -12,6 +12,7 @@ does. What to say about the view comes from guidance.py.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -126,6 +127,7 @@ class Checker:
             if self._hold is not None:
                 self._hold.discard()
             self._faults.reset()
+            self._faults.forget_baselines()
             self._say_every("second_person", "Someone else came into view (or the video cut) and may be tracked "
                                              "instead of you: keep others out of the picture", t, new_events,
                             every_s=10.0)
@@ -191,7 +193,7 @@ class Checker:
         if rep is None and not in_hold and (self._reps is None or self._reps.at_rest(view, driver)):
             # The person's own resting values: at rest, not on the way into a rep that has
             # not started yet (knees already travelling out over the toes).
-            self._faults.collect_baselines(value)
+            self._faults.collect_baselines(view, value)
         if rep is not None and rep.rejected is not None:
             self._faults.reset()  # not this exercise: nothing in it is judged
             if self._hold is not None:
@@ -299,10 +301,11 @@ class Checker:
         may_start = not self.spec.reps.start_positions or (
             self._last_start_position_s is not None and t - self._last_start_position_s <= 3.0)
 
-        def peak_check() -> MovementCondition | None:
+        def peak_check(strict: bool = False) -> MovementCondition | None:
+            # (strict: a condition the camera cannot measure here fails too)
             for cond in self.spec.reps.requires:
                 v = value(cond.metric)
-                if v is not None and not cond.holds_for(v):
+                if (v is None and strict) or (v is not None and not cond.holds_for(v)):
                     return cond
             return None
 
@@ -320,7 +323,8 @@ class Checker:
             self._record_rep(t, view, new_events)
         elif outcome == "too_small":  # a lift that never became a rep: say so, with the correction
             small, lift = self.spec.reps.too_small, detector.too_small
-            why = small.otherwise.format(rise=lift.rise, enter=for_view(self.spec.reps.enter, view))
+            # Rounded down: a rise just short of the rep's start never reads as reaching it.
+            why = small.otherwise.format(rise=math.floor(lift.rise * 100) / 100, enter=for_view(self.spec.reps.enter, view))
             self._rejections[why] += 1
             self._emit(Event(t, "info", "not_counted", f"Not counted: {why}", 1), new_events)
         return detector.current

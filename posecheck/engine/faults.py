@@ -165,10 +165,12 @@ class FaultTracker:
             taking = taking or not taken.done(f.session_baseline_s)
         return taking
 
-    def collect_baselines(self, value: ValueFn) -> None:
-        """At rest: the person's own resting values for `reference = "baseline"` faults."""
+    def collect_baselines(self, view: str, value: ValueFn) -> None:
+        """At rest: the person's own resting values for `reference = "baseline"` faults, in
+        a view that judges them (a knee separation read side-on or while walking in is no
+        front-on standing value)."""
         for fs in self._states:
-            if fs.spec.reference == "baseline":
+            if fs.spec.reference == "baseline" and view in fs.spec.views:
                 v = value(fs.spec.metric)
                 if v is not None:
                     self._baselines.setdefault(fs.spec.metric, deque(maxlen=60)).append(v)
@@ -371,6 +373,10 @@ class FaultTracker:
         if not self._judgeable(f, m):
             return "not_judged", m, self._why(f, m, probe)
         return ("unsure" if past > -m.noise else "clear"), m, ""
+
+    def forget_baselines(self) -> None:
+        """Another person, or a cut: their resting values are not this person's."""
+        self._baselines.clear()
 
     def reset(self) -> None:
         """Nothing can be judged: no fault stays on, no cue waits."""

@@ -87,7 +87,8 @@ class ShortLift:
     rest: float  # the rest level it rose from
     top: float = -np.inf  # its highest steady reading
     end_s: float = 0.0
-    rejected: MovementCondition | None = None  # not the exercise at a top it reached
+    rejected: MovementCondition | None = None  # not the exercise somewhere along it
+    reached_enter: bool = False  # it rose as far as a rep starts (and was kept from one otherwise)
 
     @property
     def rise(self) -> float:
@@ -177,7 +178,7 @@ class RepDetector:
         return value < self.current.peak - self.hysteresis(view)
 
     def update(self, t: float, view: str, value: float,
-               peak_check: Callable[[], MovementCondition | None] | None = None,
+               peak_check: Callable[..., MovementCondition | None] | None = None,
                side: str | None = None, may_start: bool = True) -> str | None:
         """One frame. `peak_check` is called at each new deepest point and returns the
         condition the movement fails there (one it cannot judge there, a limb out of
@@ -242,30 +243,36 @@ class RepDetector:
         return None
 
     def _step_lift(self, t: float, view: str, steady: float, may_start: bool,
-                   peak_check: Callable[[], MovementCondition | None] | None) -> str | None:
+                   peak_check: Callable[..., MovementCondition | None] | None) -> str | None:
         """A lift from rest that stays under `enter` (`too_small`): it starts once the steady
         reading is `rise` above the rest level, and returns "too_small" (`self.too_small`)
         when it is back within `exit` of the level it rose from, having lasted a rep's
-        minimum duration and looked like the exercise at its top (`requires`: face up in a
-        bridge, not a push-up); one still for longer than a rep may be is dropped."""
+        minimum duration and never risen as far as a rep starts. A small lift is weaker
+        evidence than a rep, so it must look like the exercise all along (`requires` hold
+        wherever measured, and are measured at each new top: face up in a bridge, not a
+        superman or a push-up). It is measured from the rest level a rep starts from. One
+        still for longer than a rep may be is dropped."""
         small = self.spec.too_small
         if small is None or self.spec.baseline != "rest":
             return None
         lift = self._lift
         if lift is None:
-            if may_start and self._rested and steady > self.rest_level() + small.rise:
-                self._lift = lift = ShortLift(start_s=self._below_exit_s, rest=self.rest_level())
+            rest = self.rest_level()  # what a rep's start is measured from, so the two agree
+            if may_start and self._rested and self._below_exit_s is not None and steady > rest + small.rise:
+                self._lift = lift = ShortLift(start_s=self._below_exit_s, rest=rest)
             else:
                 return None
-        if steady > lift.top:
-            lift.top = steady
-            if peak_check is not None and lift.rejected is None:
-                lift.rejected = peak_check()
+        new_top = steady > lift.top
+        lift.top = max(lift.top, steady)
+        lift.reached_enter = lift.reached_enter or steady > self.rest_level() + for_view(self.spec.enter, view)
+        if peak_check is not None and lift.rejected is None:
+            lift.rejected = peak_check(strict=new_top)
         if t - lift.start_s > self.spec.max_duration_s:
             self._lift = None
         elif steady <= lift.rest + for_view(self.spec.exit, view):
             self._lift = None
-            if t - lift.start_s >= self.spec.min_duration_s and lift.rejected is None:
+            if t - lift.start_s >= self.spec.min_duration_s and lift.rejected is None and not lift.reached_enter \
+                    and (small.above is None or lift.top > small.above):
                 lift.end_s = t
                 self.too_small = lift
                 return "too_small"
@@ -345,6 +352,7 @@ class RepDetector:
     def abort(self) -> None:
         self.current = None
         self._lift = None
+        self._rested = False  # at rest again only once seen there
         self._below_exit_s = None
         self._trough = self._trough_s = None
         self._steady.clear()

@@ -89,6 +89,8 @@ class TooSmall(_Model):
 
     rise: float = Field(gt=0, description="How far above the rest level the steady reading must rise (and "
                                           "stay for the rep's min_duration_s) to be such an attempt.")
+    above: float | None = Field(None, description="...and its top must read above this, in the driver's own "
+                                                  "(absolute) units.")
     tells: str = Field(description="The fault whose correction this is (the user hears `otherwise`).")
     otherwise: str = Field(description="Why it was not counted, said to the user; {rise} and {enter} are the "
                                        "rise reached and the rise a rep needs, in the driver's units.")

@@ -34,9 +34,11 @@ def rep_verdict(rep: dict, label: Callable[[str], str]) -> str:
         parts.append("form not judged")
     else:
         if rep.get("not_judged"):
-            unseen = ", ".join(label(c).lower() for c in rep["not_judged"])
-            parts.append(("" if rep["faults"] else "no fault seen ") + f"({unseen}: not judged)")
-        if rep.get("unsure"):  # "no fault seen" would read as a pass: it is neither pass nor fault
+            unseen = ", ".join(label(c).lower() for c in rep["not_judged"]) + ": not judged"
+            # "no fault seen" only where it is the whole verdict: beside a fault or a check
+            # too close to call it would read as a pass.
+            parts.append(unseen if rep["faults"] or rep.get("unsure") else f"no fault seen ({unseen})")
+        if rep.get("unsure"):
             parts.append("at the limit, too close to call (" + ", ".join(label(c).lower() for c in rep["unsure"])
                          + ")")
     if rep.get("hold_short"):
