@@ -102,12 +102,12 @@ function onFrameMessage(msg) {
       li.textContent = ev.message;
       li.className = ev.code === "good_rep" ? "good" : (ev.code === "rep_counted" ? "" : "fault");
       $("rep-list").prepend(li);
-      // The cue always shows what was said of the newest rep: praise of an earlier one must
-      // not stay up over reps that were only counted.
+      // Praise of an earlier rep never stays up over a newer one; a corrective cue showing
+      // ("Chest up...") stays over the rep's own list line, as it says what to do.
       if (ev.code === "good_rep") { setCue(ev.message, "good"); speak("Good"); }
       else if (ev.code === "rep_counted") setCue(ev.message, "");
-      else setCue(ev.message, "fault");
-      if (ev.code === "rep_hold_short") speak(ev.message.split(": ").pop());
+      else if (ev.code === "rep_hold_short") { setCue(ev.message, "fault"); speak(ev.message.split(": ").pop()); }
+      else if ($("cue").className === "good") setCue(ev.message, "fault");
     } else if (ev.kind === "hold" && ev.code === "hold_short") {
       setCue(ev.message, "fault");
     }
