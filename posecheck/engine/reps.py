@@ -86,7 +86,6 @@ class ShortLift:
     start_s: float
     rest: float  # the rest level it rose from
     top: float = -np.inf  # its highest steady reading
-    end_s: float = 0.0
     rejected: MovementCondition | None = None  # not the exercise somewhere along it
     reached_enter: bool = False  # it rose as far as a rep starts (and was kept from one otherwise)
 
@@ -258,7 +257,7 @@ class RepDetector:
         lift = self._lift
         if lift is None:
             rest = self.rest_level()  # what a rep's start is measured from, so the two agree
-            if may_start and self._rested and self._below_exit_s is not None and steady > rest + small.rise:
+            if may_start and self._rested and steady > rest + small.rise:  # (rested: _below_exit_s is set)
                 self._lift = lift = ShortLift(start_s=self._below_exit_s, rest=rest)
             else:
                 return None
@@ -273,7 +272,6 @@ class RepDetector:
             self._lift = None
             if t - lift.start_s >= self.spec.min_duration_s and lift.rejected is None and not lift.reached_enter \
                     and (small.above is None or lift.top > small.above):
-                lift.end_s = t
                 self.too_small = lift
                 return "too_small"
         return None

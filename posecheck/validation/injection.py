@@ -231,7 +231,7 @@ def _depth_weights(run: CleanRun, unit: Unit, inside: np.ndarray, hold_s: float,
     """Reps: the share of the way from the rep's edges to its peak (the driver metric's true,
     low-passed trace), scaled so the full fault lasts at least `hold_s` around the peak (or
     is full from `full_from` of the way on)."""
-    name = for_view(run.spec.reps.metric, unit.view) or next(iter(run.spec.reps.metric.values()))
+    name = _driver(run.spec.reps, unit)
     idx = np.flatnonzero(inside)
     d = _fill(run.times[idx], true_trace(run.times, run.raw_metric(name))[idx])
     edge, top = max(d[0], d[-1]), int(np.argmax(d))
@@ -247,6 +247,11 @@ def _depth_weights(run: CleanRun, unit: Unit, inside: np.ndarray, hold_s: float,
         if run.times[idx[b]] - run.times[idx[a]] >= hold_s:
             break
     return np.clip(frac / q, 0, 1)
+
+
+def _driver(reps, unit: Unit) -> str:
+    """The rep's driver metric in the view the unit was seen from (else the spec's first)."""
+    return for_view(reps.metric, unit.view) or next(iter(reps.metric.values()))
 
 
 def _fill(t: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -427,7 +432,7 @@ def resting_bound(run: CleanRun, unit: Unit) -> tuple[str, float] | None:
     reps = run.spec.reps
     if unit.kind != "rep" or reps is None or reps.baseline != "rest":
         return None
-    name = for_view(reps.metric, unit.view) or next(iter(reps.metric.values()))
+    name = _driver(reps, unit)
     span = (run.times >= unit.start_s) & (run.times <= unit.end_s)
     d = true_trace(run.times, run.raw_metric(name))[span]
     return (name, float(np.nanmin(d))) if np.isfinite(d).any() else None
