@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 from _common import REPO, machine_line, shared_dir
 
+from posecheck.engine.faults import QUICK_REP_SHARE
 from posecheck.engine.profiles import Profile
 from posecheck.engine.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.errors import PosecheckError
@@ -170,14 +171,18 @@ def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults:
     if measurable < MIN_MEASURABLE:
         return f"with {specs[0].metric} measurable in under {MIN_MEASURABLE:.0%} of its frames"
     hold_s = max([f.min_duration_s for f in specs if f.during != "rep"], default=0.0)
-    if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
-        return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s} s) and the smoothing lag"
     # A continuous fault is judged only while the checker is in the rep (or hold): from the
     # moment the rep is recognised (past `enter`), not from where it started at rest. A
-    # unit whose judged stretch is shorter than the fault must last cannot show it at all.
+    # unit whose judged stretch is shorter than the fault must last cannot show it at all;
+    # a rep must hold it for min_duration_s or, if quicker, most of its judged stretch
+    # (faults.QUICK_REP_SHARE), as the checker asks.
     judged_s = phase_s(run, u)
+    if hold_s and u.kind == "rep":
+        hold_s = min(hold_s, QUICK_REP_SHARE * judged_s)
+    if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
+        return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s:.2f} s) and the smoothing lag"
     if hold_s and u.kind != "posture" and judged_s < hold_s:
-        return f"in its rep for {judged_s:.2f} s, less than the fault must last ({hold_s} s)"
+        return f"in its rep for {judged_s:.2f} s, less than the fault must last ({hold_s:.2f} s)"
     return None
 
 

@@ -1,6 +1,6 @@
 """Fault hysteresis: each fault of a spec turns on when its metric stays past `enter`
-for `min_duration_s` and off when it comes back past `exit`; per-rep faults are judged
-once, on the rep's max or min. Thresholds are offsets from a reference: none (absolute),
+for `min_duration_s` (in a rep too quick for that, most of the rep) and off when it
+comes back past `exit`; per-rep faults are judged once, on the rep's max or min. Thresholds are offsets from a reference: none (absolute),
 the person's calibrated profile, or their own resting baseline in this set.
 
 A fault is called only when the camera can measure it (noise.py): its threshold must
@@ -39,6 +39,12 @@ JUDGEABLE_SHARE = 0.5
 # end-on at the bottom of a front squat makes the knee angle ill-conditioned): a verdict
 # on a rep or a stretch uses its own frame; frame-by-frame checks reuse one for 0.2 s.
 MEASURE_EVERY_S = 0.2
+# A fault must last its min_duration_s to be a posture rather than a passing reading. A rep
+# quicker than that cannot hold it so long (a 1 s squat is past the rep's start for ~0.4 s):
+# there it must last this share of the time the rep was judged (more than half: what the
+# rep mostly was, not a moment of it), and still clear the noise. Reps long enough to hold
+# min_duration_s twice over are judged as before.
+QUICK_REP_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class _FaultState:
     pending_since: float | None = None
     active_since: float | None = None
     cleared: bool = False  # the pending stretch has cleared the threshold by more than the noise
+    longest_cleared_s: float = 0.0  # the unit's longest such stretch (that cleared the noise)
     worst: tuple[float, Probe] | None = None  # the unit's most faulty reading
 
 
@@ -101,6 +108,7 @@ class FaultTracker:
         self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
         self.unit_unsure: list[str] = []  # ...and which were past their limit, too close to call
         self._unit_active: set[str] = set()  # faults that turned on during the unit under way
+        self._judged_span: tuple[float, float] | None = None  # first and last frame judged in the unit
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -178,6 +186,8 @@ class FaultTracker:
     def step(self, t: float, view: str, phase: str, value: ValueFn, probe: Probe | None = None) -> None:
         """Continuous faults (`during = active | always`) for one frame."""
         active_now = set(self.active)
+        if phase in ("rep", "hold"):
+            self._judged_span = (t, t) if self._judged_span is None else (self._judged_span[0], t)
         for fs in self._states:
             f = fs.spec
             judged = view in f.views and f.during != "rep" and (
@@ -207,6 +217,8 @@ class FaultTracker:
             if bad:
                 if fs.pending_since is None:
                     fs.pending_since = t
+                if fs.cleared:
+                    fs.longest_cleared_s = max(fs.longest_cleared_s, t - fs.pending_since)
                 # (a hair of tolerance: frame times are floats, 11.7 - 11.6 < 0.1)
                 if t - fs.pending_since >= f.min_duration_s * self._duration_scale - 1e-6 and (fs.cleared or probe is None):
                     fs.active, fs.pending_since, fs.active_since, fs.cleared = True, None, t, False
@@ -238,7 +250,7 @@ class FaultTracker:
         does not veto one clear of it; one the camera cannot measure stands aside,
         and so does one never measured within `deepest_within` of the rep's deepest reading:
         its max or min says nothing of the rep's deepest point)."""
-        faults = list(rep.faults)
+        faults = list(rep.faults) + self._quick_rep_faults(rep, view, t)
         verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
             f = fs.spec
@@ -272,6 +284,25 @@ class FaultTracker:
         superseded = {s for fs in self._states if fs.spec.code in faults for s in fs.spec.supersedes}
         return [c for c in dict.fromkeys(faults) if c not in superseded]
 
+    def _quick_rep_faults(self, rep: RepInProgress, view: str, t: float) -> list[str]:
+        """Continuous faults a rep too quick to hold them for min_duration_s still showed
+        for most of the time it was judged (QUICK_REP_SHARE), clear of the noise."""
+        if self._judged_span is None:
+            return []
+        judged_s = self._judged_span[1] - self._judged_span[0]
+        found = []
+        for fs in self._states:
+            f = fs.spec
+            if f.during == "rep" or view not in f.views or f.code in rep.faults or f.kind == "context":
+                continue
+            needed = min(f.min_duration_s * self._duration_scale, QUICK_REP_SHARE * judged_s)
+            if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
+                found.append(f.code)
+                ref = self.reference(f)
+                if fs.worst is not None and ref is not None:
+                    self._queue_cue(f, fs.worst[0], ref + self.enter(f), ref, t, keep_s=2.0)
+        return found
+
     def close_unit(self, t: float, reported: list[str]) -> list[Event]:
         """End of a rep or a stretch of sitting: one FaultCheck per fault judged in it, and
         a line for each fault the camera could not measure at all in it (once per fault:
@@ -281,7 +312,9 @@ class FaultTracker:
         unit: list[tuple[FaultSpec, FaultCheck]] = []
         reported = set(reported) | self._unit_active
         self._unit_active = self._active_codes()  # still on: they belong to the next unit too
+        self._judged_span = None
         for fs in self._states:
+            fs.longest_cleared_s = 0.0
             if fs.worst is None:
                 continue
             f, (v, probe) = fs.spec, fs.worst
@@ -382,8 +415,10 @@ class FaultTracker:
         """Nothing can be judged: no fault stays on, no cue waits."""
         for fs in self._states:
             fs.active, fs.pending_since, fs.worst, fs.cleared = False, None, None, False
+            fs.longest_cleared_s = 0.0
         self.active = ()
         self._unit_active = set()
+        self._judged_span = None
         self._cues.clear()
 
     def _refresh_active(self, t: float) -> None:

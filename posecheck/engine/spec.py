@@ -177,7 +177,10 @@ class FaultSpec(_Model):
     sustained_as: str | None = Field(
         None, description="A context fault active for `sustained_s` reports this posture fault too.")
     sustained_s: float = Field(2.0, gt=0)
-    min_duration_s: float = 0.25
+    min_duration_s: float = Field(
+        0.25, ge=0, description="How long a continuous fault must stay past `enter` (clear of the noise) to be "
+                                "called; in a rep too quick to hold it that long, more than half of the time "
+                                "the rep was judged (faults.QUICK_REP_SHARE).")
     severity: int = Field(2, ge=1, le=3)
     cue: str
     evidence: str

@@ -36,12 +36,18 @@ def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
     hinge), 0 whenever the hands stay at the chest, on the hips, forward or on a bar
     across the back, however far the trunk leans."""
     trunk = trunk_incline_deg(pose, ctx)
-    if trunk is None or not legs_seen(pose, ctx):
+    legs = legs_seen(pose, ctx)
+    if trunk is None or not legs:
         return None
-    w = pose.world_xyz
-    knee_y = (w[int(L.LEFT_KNEE)][1] + w[int(L.RIGHT_KNEE)][1]) / 2
-    lowest_hand_y = max(w[int(L.LEFT_WRIST)][1], w[int(L.RIGHT_WRIST)][1])  # y points down
-    if lowest_hand_y <= knee_y:
+    # Only what the camera sees reaches: a hidden hand or knee is the model's guess (under a
+    # barbell, the Tasks model put hidden wrists at the shins of a lifter whose hands were
+    # on the bar, and turned quarter squats into hinges).
+    w, seen = pose.world_xyz, pose.visibility >= ctx.min_visibility
+    hands = [w[int(sided("wrist", s))][1] for s in ("left", "right") if seen[int(sided("wrist", s))]]
+    if not hands:
+        return 0.0  # no hand seen reaching down: no evidence of a hinge
+    knee_y = float(np.mean([w[int(sided("knee", s))][1] for s in legs]))
+    if max(hands) <= knee_y:  # y points down
         return 0.0
     # A hinge keeps the hips high and the knees soft; with the hips down at squat depth and
     # the knees past a right angle it is a squat however far the trunk leans (and its lean
