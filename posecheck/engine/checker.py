@@ -127,7 +127,7 @@ class Checker:
             if self._hold is not None:
                 self._hold.discard()
             self._faults.reset()
-            self._faults.forget_baselines()
+            self._faults.refs.forget_baselines()
             self._say_every("second_person", "Someone else came into view (or the video cut) and may be tracked "
                                              "instead of you: keep others out of the picture", t, new_events,
                             every_s=10.0)
@@ -193,7 +193,7 @@ class Checker:
         if rep is None and not in_hold and (self._reps is None or self._reps.at_rest(view, driver)):
             # The person's own resting values: at rest, not on the way into a rep that has
             # not started yet (knees already travelling out over the toes).
-            self._faults.collect_baselines(view, value)
+            self._faults.refs.collect_baselines(view, value)
         if rep is not None and rep.rejected is not None:
             self._faults.reset()  # not this exercise: nothing in it is judged
             if self._hold is not None:
@@ -219,7 +219,7 @@ class Checker:
 
     def limits_now(self, view: str, metrics: dict) -> list[dict]:
         """The live preview: each fault's current value against its limit in this view."""
-        return [{**limit, "value": metrics.get(limit["metric"])} for limit in self._faults.limits(view)]
+        return [{**limit, "value": metrics.get(limit["metric"])} for limit in self._faults.refs.limits(view)]
 
     def hold_progress(self, t_s: float) -> dict | None:
         """The hold under way, for a live timer: seconds held, seconds with good form, target."""
@@ -414,8 +414,8 @@ class Checker:
             # still there has their head and shoulders judged (the motion test above
             # still catches someone getting up or walking away).
             return self._posture_not_sitting(t, view, position, metrics, new_events)
-        taking_baseline = self._faults.collect_session_baseline(t, view, value)
-        judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.reference(f) is not None]
+        taking_baseline = self._faults.refs.collect_session_baseline(t, view, value)
+        judged_faults = [f for f in self._faults.specs if view in f.views and self._faults.refs.reference(f) is not None]
         if taking_baseline:
             self._say_once("session_baseline", f"Not calibrated in this {view} view: a few seconds of sitting "
                                                 f"upright are the reference (`posecheck calibrate sitting` "

@@ -11,10 +11,8 @@ noise of the threshold) or not judged (with what stopped it and how to fix it)."
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -24,6 +22,7 @@ from .events import Event
 from .metrics import METRICS, MetricContext
 from .noise import MIN_SIZE_IN_SCATTERS, Measurement, measure, view_noise, why_not_judged
 from .profiles import Profile
+from .references import References
 from .reps import RepInProgress
 from .spec import ExerciseSpec, FaultSpec
 
@@ -92,13 +91,12 @@ class _FaultState:
 
 class FaultTracker:
     def __init__(self, spec: ExerciseSpec, profile: Profile, cues: CueArbiter, *, still: bool = False) -> None:
-        self.profile = profile
+        # What each threshold is measured against (profile, resting or session baselines).
+        self.refs = References(spec.faults, profile)
         # A photo is a posture held: nothing to wait for before judging it.
         self._duration_scale = 0.0 if still else 1.0
         self._cues = cues
         self._states = [_FaultState(f) for f in spec.faults]
-        self._baselines: dict[str, deque] = {}
-        self._session: dict[str, _SessionBaseline] = {}
         self.active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
         self._noise: dict[str, tuple[float, Measurement | None]] = {}  # metric -> (when, measurement)
         self.checks: list[FaultCheck] = []
@@ -114,75 +112,6 @@ class FaultTracker:
     def specs(self) -> list[FaultSpec]:
         return [fs.spec for fs in self._states]
 
-    def reference(self, f: FaultSpec) -> float | None:
-        if f.reference is None:
-            return 0.0
-        if f.reference == "baseline":
-            values = self._baselines.get(f.metric)
-            return float(np.median(values)) if values and len(values) >= 5 else None
-        value = self.profile.get(f.profile_key)
-        if value is not None:
-            return value
-        taken = self._session.get(_session_key(f)) if f.session_baseline_s is not None else None
-        if taken is not None and taken.done(f.session_baseline_s):
-            return taken.value
-        return None if f.requires_reference else f.default_reference  # (until a session baseline is taken)
-
-    def enter(self, f: FaultSpec) -> float:
-        """The threshold offset: `uncalibrated_enter` while the person has not calibrated."""
-        if f.uncalibrated_enter is not None and f.profile_key and self.profile.get(f.profile_key) is None:
-            return f.uncalibrated_enter
-        return f.enter
-
-    def size(self, f: FaultSpec) -> float:
-        """How far the threshold in force lies from good form, in the metric's units."""
-        return abs(self.enter(f) - (f.good_value or 0.0))
-
-    def limits(self, view: str) -> list[dict]:
-        """Each fault judged in `view`, with the value it enters at (its baseline plus the
-        threshold), for a live preview; faults with no baseline yet are left out."""
-        out = []
-        for f in self.specs:
-            ref = self.reference(f) if view in f.views else None
-            if ref is not None:
-                out.append({"code": f.code, "title": f.label, "metric": f.metric, "reference": round(ref, 3),
-                            "limit": round(ref + self.enter(f), 3), "fault_if": f.fault_if})
-        return out
-
-    def collect_session_baseline(self, t: float, view: str, value: ValueFn) -> bool:
-        """Take this session's reference for uncalibrated faults that allow one
-        (`session_baseline_s`); True while one is still being taken in this view."""
-        taking = False
-        for fs in self._states:
-            f = fs.spec
-            if view not in f.views or f.session_baseline_s is None or f.profile_key is None \
-                    or self.profile.get(f.profile_key) is not None:
-                continue
-            taken = self._session.setdefault(_session_key(f), _SessionBaseline())
-            if taken.done(f.session_baseline_s):
-                continue
-            gate = f.session_baseline_requires
-            if gate is not None:
-                g = value(gate.metric)
-                if g is None or not gate.holds_for(g):  # no evidence of sitting upright now
-                    taking = True
-                    continue
-            v = value(f.metric)
-            if v is not None:
-                taken.add(t, v)
-            taking = taking or not taken.done(f.session_baseline_s)
-        return taking
-
-    def collect_baselines(self, view: str, value: ValueFn) -> None:
-        """At rest: the person's own resting values for `reference = "baseline"` faults, in
-        a view that judges them (a knee separation read side-on or while walking in is no
-        front-on standing value)."""
-        for fs in self._states:
-            if fs.spec.reference == "baseline" and view in fs.spec.views:
-                v = value(fs.spec.metric)
-                if v is not None:
-                    self._baselines.setdefault(fs.spec.metric, deque(maxlen=60)).append(v)
-
     def step(self, t: float, view: str, phase: str, value: ValueFn, probe: Probe | None = None) -> None:
         """Continuous faults (`during = active | always`) for one frame."""
         active_now = set(self.active)
@@ -194,13 +123,13 @@ class FaultTracker:
                 f.during == "always" or phase in ("rep", "hold")) and (f.phase == "any" or phase == "hold")
             if judged and f.requires_any and not (active_now & set(f.requires_any)):
                 judged = False
-            ref = self.reference(f) if judged else None
+            ref = self.refs.reference(f) if judged else None
             v = value(f.metric) if judged and ref is not None else None
             if v is None:
                 if not judged or ref is None:
                     fs.active, fs.pending_since = False, None
                 continue
-            enter, exit_ = ref + self.enter(f), ref + f.exit_threshold
+            enter, exit_ = ref + self.refs.enter(f), ref + f.exit_threshold
             if probe is not None:
                 self._note_worst(fs, v, probe)
             bad = v > enter if f.fault_if == "above" else v < enter
@@ -259,12 +188,12 @@ class FaultTracker:
             seen = rep.depth_seen.get(f.metric)
             if deepest_within is not None and seen is not None and seen < rep.peak - deepest_within:
                 continue
-            ref = self.reference(f)
+            ref = self.refs.reference(f)
             agg = rep.max_values if f.aggregate == "max" else rep.min_values
             v = agg.get(f.metric)
             if ref is None or v is None or not np.isfinite(v):
                 continue
-            threshold = ref + self.enter(f)
+            threshold = ref + self.refs.enter(f)
             bad = (v > threshold) if f.fault_if == "above" else (v < threshold)
             verdict = "clear"
             if bad:
@@ -298,9 +227,9 @@ class FaultTracker:
             needed = min(f.min_duration_s * self._duration_scale, QUICK_REP_SHARE * judged_s)
             if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
                 found.append(f.code)
-                ref = self.reference(f)
+                ref = self.refs.reference(f)
                 if fs.worst is not None and ref is not None:
-                    self._queue_cue(f, fs.worst[0], ref + self.enter(f), ref, t, keep_s=2.0)
+                    self._queue_cue(f, fs.worst[0], ref + self.refs.enter(f), ref, t, keep_s=2.0)
         return found
 
     def close_unit(self, t: float, reported: list[str]) -> list[Event]:
@@ -319,10 +248,10 @@ class FaultTracker:
                 continue
             f, (v, probe) = fs.spec, fs.worst
             fs.worst = None
-            ref = self.reference(f)
+            ref = self.refs.reference(f)
             if ref is None:
                 continue
-            threshold = ref + self.enter(f)
+            threshold = ref + self.refs.enter(f)
             verdict, m, reason = self._verdict(f, v, threshold, ref, probe, fresh=True)
             if f.code in reported:
                 verdict = "fault"
@@ -387,11 +316,11 @@ class FaultTracker:
         return replace(m, value=v, noise=float(np.hypot(m.landmark_noise, vn)), view_noise=vn)
 
     def _judgeable(self, f: FaultSpec, m: Measurement) -> bool:
-        return m.measurable and bool(np.isfinite(m.noise)) and m.noise <= JUDGEABLE_SHARE * self.size(f)
+        return m.measurable and bool(np.isfinite(m.noise)) and m.noise <= JUDGEABLE_SHARE * self.refs.size(f)
 
     def _why(self, f: FaultSpec, m: Measurement, probe: Probe) -> str:
         # The same people filmed larger: the noise shrinks with the size in the picture.
-        by_noise = m.landmark_noise / (JUDGEABLE_SHARE * self.size(f)) if self.size(f) else 1.0
+        by_noise = m.landmark_noise / (JUDGEABLE_SHARE * self.refs.size(f)) if self.refs.size(f) else 1.0
         needed = m.size_px * max(by_noise, MIN_SIZE_IN_SCATTERS * m.sigma_px / max(m.size_px, 1e-9))
         return why_not_judged(m, probe.view, needed_px=needed)
 
@@ -406,10 +335,6 @@ class FaultTracker:
         if not self._judgeable(f, m):
             return "not_judged", m, self._why(f, m, probe)
         return ("unsure" if past > -m.noise else "clear"), m, ""
-
-    def forget_baselines(self) -> None:
-        """Another person, or a cut: their resting values are not this person's."""
-        self._baselines.clear()
 
     def reset(self) -> None:
         """Nothing can be judged: no fault stays on, no cue waits."""
@@ -441,29 +366,3 @@ class FaultTracker:
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
         self._cues.queue(f.code, f.severity, message, t, keep_s)
-
-
-@dataclass
-class _SessionBaseline:
-    """The first seconds of a session, taken as the person's reference posture."""
-
-    first_s: float | None = None
-    last_s: float | None = None
-    values: list[float] = field(default_factory=list)
-
-    def add(self, t: float, v: float) -> None:
-        self.first_s = t if self.first_s is None else self.first_s
-        self.last_s = t
-        self.values.append(v)
-
-    def done(self, seconds: float) -> bool:
-        return self.first_s is not None and self.last_s - self.first_s >= seconds and len(self.values) >= 3
-
-    @cached_property
-    def value(self) -> float:
-        """Read only once taken (`done`), when no more values come: computed once."""
-        return float(np.median(self.values))
-
-
-def _session_key(f: FaultSpec) -> str:
-    return f"{f.metric}@{','.join(f.views)}"

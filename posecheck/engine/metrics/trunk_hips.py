@@ -8,7 +8,7 @@ import numpy as np
 from ...pose.geometry import joint_angle_deg, segment_inclination_deg
 from ...pose.landmarks import Landmark as L, sided
 from ...pose.types import Pose
-from .lower_body import best_seen_knee_flexion_deg, hip_drop_ratio, knee_flexion_deg, legs_seen, shin_lean_deg
+from .lower_body import best_seen_knee_flexion_deg, hip_drop_ratio, legs_seen, shin_lean_deg
 from .registry import MetricContext, forward_inclination, metric
 
 
