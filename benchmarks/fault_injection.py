@@ -57,7 +57,7 @@ from pathlib import Path
 import numpy as np
 from _common import REPO, machine_line, shared_dir
 
-from posecheck.engine.faults import QUICK_REP_SHARE
+from posecheck.engine.faults import QUICK_REP_MIN_S, QUICK_REP_SHARE
 from posecheck.engine.profiles import Profile
 from posecheck.engine.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.errors import PosecheckError
@@ -177,8 +177,9 @@ def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults:
     # a rep must hold it for min_duration_s or, if quicker, most of its judged stretch
     # (faults.QUICK_REP_SHARE), as the checker asks.
     judged_s = phase_s(run, u)
-    if hold_s and u.kind == "rep":
-        hold_s = min(hold_s, QUICK_REP_SHARE * judged_s)
+    quick = [f for f in specs if f.during != "rep" and f.quick_reps and f.phase == "any"]
+    if hold_s and u.kind == "rep" and run.spec.hold is None and len(quick) == len([f for f in specs if f.during != "rep"]):
+        hold_s = max(QUICK_REP_MIN_S, min(hold_s, QUICK_REP_SHARE * judged_s))
     if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
         return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s:.2f} s) and the smoothing lag"
     if hold_s and u.kind != "posture" and judged_s < hold_s:

@@ -68,3 +68,21 @@ def test_the_reps_praised_live_are_the_reps_the_summary_calls_good(clip, exercis
     assert report["reps"]
     praised = {e["message"].split(":")[0] for e in report["events"] if e["code"] == "good_rep"}
     assert praised == {f"Rep {r['index']}" for r in report["reps"] if r["good"]}
+
+
+@needs_shared
+def test_an_arm_passing_through_low_as_it_comes_down_after_a_bird_dog_hold_is_not_too_close_to_call():
+    # The hold ends a few frames after the arm starts down: read frame by frame its most
+    # faulty moment (0.6-16 deg) left half of these clean reps "too close to call".
+    report = _check("corpus/vincentbrouillard777-cmd__pwa-renforcement/public/videos/bird-dog.mp4", "bird_dog")
+    assert len(report["reps"]) == 6
+    arm = [c for c in report["fault_checks"] if c["code"] == "arm_too_low"]
+    assert len(arm) == 6 and sum(c["verdict"] == "unsure" for c in arm) <= 1
+    assert sum("arm_too_low" in r.get("unsure", []) for r in report["reps"]) <= 1
+
+
+@needs_shared
+def test_a_heel_read_high_for_a_few_frames_leaves_a_clean_squat_clear_of_the_heel_check():
+    report = _check("corpus/kaiakol__computervision/data/squat/correct/squat_correct_005.mp4", "squat")
+    heels = [c for c in report["fault_checks"] if c["code"] == "heels_lifting"]
+    assert heels and all(c["verdict"] == "clear" for c in heels)

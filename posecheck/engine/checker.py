@@ -319,6 +319,8 @@ class Checker:
                 self._hold.discard()
             else:
                 self._emit_all(self._hold.end(t, self._side_name), new_events)
+        if outcome == "aborted":
+            self._faults.drop_unit()
         if outcome == "finished":
             self._record_rep(t, view, new_events)
         elif outcome == "too_small":  # a lift that never became a rep: say so, with the correction
@@ -332,10 +334,12 @@ class Checker:
     def _record_rep(self, t: float, view: str, new_events: list[Event]) -> None:
         rep = self._reps.finished
         if rep.rejected is not None:
+            self._faults.drop_unit()
             self._rejections[rep.rejected.otherwise] += 1
             self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
-        faults = self._faults.judge_rep(rep, view, t, deepest_within=self._reps.hysteresis(view))
+        faults = self._faults.judge_rep(rep, view, t, deepest_within=self._reps.hysteresis(view),
+                                        quick=self.spec.hold is None)
         self._emit_all(self._faults.close_unit(t, faults), new_events)
         # Praise only what was seen: a view with no form checks, or checks the camera could
         # not measure in this rep, leave it counted but not judged.

@@ -11,6 +11,7 @@ noise of the threshold) or not judged (with what stopped it and how to fix it)."
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -23,7 +24,7 @@ from .metrics import METRICS, MetricContext
 from .noise import MIN_SIZE_IN_SCATTERS, Measurement, measure, view_noise, why_not_judged
 from .profiles import Profile
 from .references import References
-from .reps import RepInProgress
+from .reps import STEADY_S, RepInProgress
 from .spec import ExerciseSpec, FaultSpec
 
 ValueFn = Callable[[str], "float | None"]
@@ -44,6 +45,17 @@ MEASURE_EVERY_S = 0.2
 # rep mostly was, not a moment of it), and still clear the noise. Reps long enough to hold
 # min_duration_s twice over are judged as before.
 QUICK_REP_SHARE = 0.5
+# ...measured without a gap, and never less than a steady reading needs (reps.STEADY_S: the
+# shared clips' glitches last 1-2 frames). Only for faults whose persistence is not there to
+# outlast a misreading that comes with every rep (`quick_reps` in the spec), and not in an
+# exercise held at the top (its hold is judged and timed as a whole).
+QUICK_REP_MIN_S = STEADY_S
+# A unit's verdict on a continuous fault reads the most faulty level held for this share of
+# its min_duration_s (HeldLevel): "too close to call" is close to the threshold in value
+# (within the noise) and in duration (at least half of what the fault needs). Shorter is a
+# passing moment: an arm going down through 3 deg in the last two frames of a bird-dog
+# hold, a heel read high for a few frames as the shin passes over the ankle.
+HELD_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,8 +97,15 @@ class _FaultState:
     pending_since: float | None = None
     active_since: float | None = None
     cleared: bool = False  # the pending stretch has cleared the threshold by more than the noise
-    longest_cleared_s: float = 0.0  # the unit's longest such stretch (that cleared the noise)
-    worst: tuple[float, Probe] | None = None  # the unit's most faulty reading
+    # For a quick rep: the unit's time measured, and its longest stretch measured past the
+    # threshold without a gap that cleared the noise.
+    judged_s: float = 0.0
+    last_measured_s: float | None = None
+    run_since: float | None = None
+    run_cleared: bool = False
+    longest_cleared_s: float = 0.0
+    worst: tuple[float, Probe] | None = None  # the unit's most faulty reading (a per-rep fault's aggregate)
+    held: HeldLevel | None = None  # a continuous fault's: its most faulty level held for min_duration_s
 
 
 class FaultTracker:
@@ -106,7 +125,6 @@ class FaultTracker:
         self.unit_not_judged: list[str] = []  # ...and which faults could it not judge at all
         self.unit_unsure: list[str] = []  # ...and which were past their limit, too close to call
         self._unit_active: set[str] = set()  # faults that turned on during the unit under way
-        self._judged_span: tuple[float, float] | None = None  # first and last frame judged in the unit
 
     @property
     def specs(self) -> list[FaultSpec]:
@@ -115,8 +133,6 @@ class FaultTracker:
     def step(self, t: float, view: str, phase: str, value: ValueFn, probe: Probe | None = None) -> None:
         """Continuous faults (`during = active | always`) for one frame."""
         active_now = set(self.active)
-        if phase in ("rep", "hold"):
-            self._judged_span = (t, t) if self._judged_span is None else (self._judged_span[0], t)
         for fs in self._states:
             f = fs.spec
             judged = view in f.views and f.during != "rep" and (
@@ -126,13 +142,19 @@ class FaultTracker:
             ref = self.refs.reference(f) if judged else None
             v = value(f.metric) if judged and ref is not None else None
             if v is None:
+                fs.last_measured_s = fs.run_since = None  # a level is held only while it is measured
+                if fs.held is not None:
+                    fs.held.gap()
                 if not judged or ref is None:
-                    fs.active, fs.pending_since = False, None
+                    fs.active, fs.pending_since, fs.cleared = False, None, False
                 continue
             enter, exit_ = ref + self.refs.enter(f), ref + f.exit_threshold
             if probe is not None:
-                self._note_worst(fs, v, probe)
+                fs.held = fs.held or HeldLevel(HELD_SHARE * f.min_duration_s * self._duration_scale,
+                                               f.fault_if == "above")
+                fs.held.add(t, v, probe)
             bad = v > enter if f.fault_if == "above" else v < enter
+            self._note_run(fs, t, v, bad, enter, ref, probe)
             # It must stay past the threshold for min_duration_s, and somewhere in that
             # stretch clear it by more than the noise (persistence and certainty).
             if bad and not fs.active and not fs.cleared and probe is not None:
@@ -146,8 +168,6 @@ class FaultTracker:
             if bad:
                 if fs.pending_since is None:
                     fs.pending_since = t
-                if fs.cleared:
-                    fs.longest_cleared_s = max(fs.longest_cleared_s, t - fs.pending_since)
                 # (a hair of tolerance: frame times are floats, 11.7 - 11.6 < 0.1)
                 if t - fs.pending_since >= f.min_duration_s * self._duration_scale - 1e-6 and (fs.cleared or probe is None):
                     fs.active, fs.pending_since, fs.active_since, fs.cleared = True, None, t, False
@@ -172,14 +192,32 @@ class FaultTracker:
                     self._note_worst(fs, v, probe)
         rep.faults += [code for code in self.active if code not in rep.faults]
 
-    def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None) -> list[str]:
+    def _note_run(self, fs: _FaultState, t: float, v: float, bad: bool, enter: float, ref: float,
+                  probe: Probe | None) -> None:
+        if fs.last_measured_s is not None:
+            fs.judged_s += t - fs.last_measured_s
+        fs.last_measured_s = t
+        if not bad:
+            fs.run_since, fs.run_cleared = None, False
+            return
+        if fs.run_since is None:
+            fs.run_since, fs.run_cleared = t, False
+        if not fs.run_cleared and probe is not None:
+            fs.run_cleared = self._verdict(fs.spec, v, enter, ref, probe)[0] == "fault"
+        if fs.run_cleared:
+            fs.longest_cleared_s = max(fs.longest_cleared_s, t - fs.run_since)
+
+    def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None,
+                  *, quick: bool = True) -> list[str]:
         """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
         Where two measurements of the same per-rep fault apply, both must find it: each
         one's blind spot is covered by the other (one past its threshold but within its noise
         does not veto one clear of it; one the camera cannot measure stands aside,
         and so does one never measured within `deepest_within` of the rep's deepest reading:
-        its max or min says nothing of the rep's deepest point)."""
-        faults = list(rep.faults) + self._quick_rep_faults(rep, view, t)
+        its max or min says nothing of the rep's deepest point). `quick`: a quick rep may
+        show a continuous fault for less than its min_duration_s (QUICK_REP_SHARE)."""
+        quick_ones = self._quick_rep_faults(rep, view) if quick else []
+        faults = list(rep.faults) + [fs.spec.code for fs in quick_ones]
         verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
             f = fs.spec
@@ -211,26 +249,37 @@ class FaultTracker:
                 _, f, v, threshold, ref = judged[0]
                 self._queue_cue(f, v, threshold, ref, t, keep_s=2.0)
         superseded = {s for fs in self._states if fs.spec.code in faults for s in fs.spec.supersedes}
+        for fs in quick_ones:  # said as the rep ends, unless a fault said instead supersedes it
+            worst = fs.held.worst() if fs.held is not None else None
+            ref = self.refs.reference(fs.spec)
+            if fs.spec.code not in superseded and worst is not None and ref is not None:
+                self._queue_cue(fs.spec, worst[0], ref + self.refs.enter(fs.spec), ref, t, keep_s=2.0)
         return [c for c in dict.fromkeys(faults) if c not in superseded]
 
-    def _quick_rep_faults(self, rep: RepInProgress, view: str, t: float) -> list[str]:
-        """Continuous faults a rep too quick to hold them for min_duration_s still showed
-        for most of the time it was judged (QUICK_REP_SHARE), clear of the noise."""
-        if self._judged_span is None:
-            return []
-        judged_s = self._judged_span[1] - self._judged_span[0]
+    def _quick_rep_faults(self, rep: RepInProgress, view: str) -> list[_FaultState]:
+        """Continuous faults a rep too quick to hold them for min_duration_s still showed,
+        clear of the noise and without a gap, for most of the time each was measured in it."""
         found = []
         for fs in self._states:
             f = fs.spec
-            if f.during == "rep" or view not in f.views or f.code in rep.faults or f.kind == "context":
+            if f.during == "rep" or f.phase != "any" or not f.quick_reps or view not in f.views \
+                    or f.code in rep.faults or f.kind == "context":
                 continue
-            needed = min(f.min_duration_s * self._duration_scale, QUICK_REP_SHARE * judged_s)
+            needed = max(QUICK_REP_MIN_S, min(f.min_duration_s * self._duration_scale, QUICK_REP_SHARE * fs.judged_s))
             if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
-                found.append(f.code)
-                ref = self.refs.reference(f)
-                if fs.worst is not None and ref is not None:
-                    self._queue_cue(f, fs.worst[0], ref + self.refs.enter(f), ref, t, keep_s=2.0)
+                found.append(fs)
         return found
+
+    def drop_unit(self) -> None:
+        """A rep that ended as no rep (a glitch, too long, not the exercise): nothing of it
+        is judged, and nothing of it carries into the next."""
+        for fs in self._states:
+            self._clear_unit(fs)
+
+    @staticmethod
+    def _clear_unit(fs: _FaultState) -> None:
+        fs.worst = fs.held = None
+        fs.judged_s, fs.longest_cleared_s = 0.0, 0.0
 
     def close_unit(self, t: float, reported: list[str]) -> list[Event]:
         """End of a rep or a stretch of sitting: one FaultCheck per fault judged in it, and
@@ -241,13 +290,12 @@ class FaultTracker:
         unit: list[tuple[FaultSpec, FaultCheck]] = []
         reported = set(reported) | self._unit_active
         self._unit_active = self._active_codes()  # still on: they belong to the next unit too
-        self._judged_span = None
         for fs in self._states:
-            fs.longest_cleared_s = 0.0
-            if fs.worst is None:
+            worst = fs.held.worst() if fs.held is not None else fs.worst
+            self._clear_unit(fs)
+            if worst is None:
                 continue
-            f, (v, probe) = fs.spec, fs.worst
-            fs.worst = None
+            f, (v, probe) = fs.spec, worst
             ref = self.refs.reference(f)
             if ref is None:
                 continue
@@ -291,12 +339,9 @@ class FaultTracker:
         return out
 
     def _note_worst(self, fs: _FaultState, v: float, probe: Probe) -> None:
-        # A per-rep fault is judged on the rep's aggregate (its max or min), a continuous one
-        # at its most faulty moment.
-        f = fs.spec
-        higher = f.aggregate == "max" if f.during == "rep" else f.fault_if == "above"
-        worse = fs.worst is None or (v > fs.worst[0] if higher else v < fs.worst[0])
-        if worse:
+        # A per-rep fault is judged on the rep's aggregate (its max or min).
+        higher = fs.spec.aggregate == "max"
+        if fs.worst is None or (v > fs.worst[0] if higher else v < fs.worst[0]):
             fs.worst = (v, probe)
 
     def _measurement(self, f: FaultSpec, v: float, ref: float, probe: Probe, *,
@@ -339,11 +384,10 @@ class FaultTracker:
     def reset(self) -> None:
         """Nothing can be judged: no fault stays on, no cue waits."""
         for fs in self._states:
-            fs.active, fs.pending_since, fs.worst, fs.cleared = False, None, None, False
-            fs.longest_cleared_s = 0.0
+            fs.active, fs.pending_since, fs.worst, fs.cleared, fs.held = False, None, None, False, None
+            fs.last_measured_s = fs.run_since = None  # a stretch does not go on across it
         self.active = ()
         self._unit_active = set()
-        self._judged_span = None
         self._cues.clear()
 
     def _refresh_active(self, t: float) -> None:
@@ -366,3 +410,41 @@ class FaultTracker:
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
         self._cues.queue(f.code, f.severity, message, t, keep_s)
+
+
+class HeldLevel:
+    """A continuous fault's reading for a unit's verdict: the most faulty level it held for
+    `hold_s` (at each frame, the least faulty reading of the last `hold_s` measured without
+    a gap), not its most faulty frame (HELD_SHARE). A unit never measured for `hold_s` in
+    one piece gives the least faulty reading it had. Monotonic queue: O(1) a frame."""
+
+    def __init__(self, hold_s: float, fault_if_above: bool) -> None:
+        self.hold_s = hold_s
+        self._less_faulty = (lambda a, b: a <= b) if fault_if_above else (lambda a, b: a >= b)
+        self._window: deque[tuple[float, float, Probe]] = deque()  # least faulty first
+        self._since: float | None = None  # start of the present stretch measured without a gap
+        self._held: tuple[float, Probe] | None = None  # the most faulty level held so far
+        self._least: tuple[float, Probe] | None = None  # the unit's least faulty reading
+
+    def add(self, t: float, v: float, probe: Probe) -> None:
+        window = self._window
+        while window and self._less_faulty(v, window[-1][1]):
+            window.pop()
+        window.append((t, v, probe))
+        while window[0][0] < t - self.hold_s - 1e-6:
+            window.popleft()
+        if self._since is None:
+            self._since = t
+        if self._least is None or self._less_faulty(v, self._least[0]):
+            self._least = (v, probe)
+        if t - self._since >= self.hold_s - 1e-6:
+            _, level, at = window[0]
+            if self._held is None or not self._less_faulty(level, self._held[0]):
+                self._held = (level, at)
+
+    def gap(self) -> None:
+        self._window.clear()
+        self._since = None
+
+    def worst(self) -> tuple[float, Probe] | None:
+        return self._held or self._least

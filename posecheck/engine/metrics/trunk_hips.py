@@ -39,13 +39,13 @@ def hinge_reach_deg(pose: Pose, ctx: MetricContext) -> float | None:
     legs = legs_seen(pose, ctx)
     if trunk is None or not legs:
         return None
-    # Only what the camera sees reaches: a hidden hand or knee is the model's guess (under a
-    # barbell, the Tasks model put hidden wrists at the shins of a lifter whose hands were
-    # on the bar, and turned quarter squats into hinges).
+    # A hand or knee the camera sees is better evidence than one the model guesses (under a
+    # barbell the Tasks model put a hidden wrist at the shins while the seen one was on the
+    # bar). With no hand seen, the guesses are all there is: a deadlift's hands can hide
+    # behind the plates.
     w, seen = pose.world_xyz, pose.visibility >= ctx.min_visibility
-    hands = [w[int(sided("wrist", s))][1] for s in ("left", "right") if seen[int(sided("wrist", s))]]
-    if not hands:
-        return 0.0  # no hand seen reaching down: no evidence of a hinge
+    hands = [w[int(sided("wrist", s))][1] for s in ("left", "right") if seen[int(sided("wrist", s))]] \
+        or [w[int(L.LEFT_WRIST)][1], w[int(L.RIGHT_WRIST)][1]]
     knee_y = float(np.mean([w[int(sided("knee", s))][1] for s in legs]))
     if max(hands) <= knee_y:  # y points down
         return 0.0
