@@ -39,13 +39,12 @@ injected alone, leaves the rep counted and is active at its deepest point (heels
 must last 0.5 s first, excessive_forward_lean 0.25 s: a quick rep may reach its bottom
 before either is), and not judged, with why, where neither does.
 
-    python benchmarks/fault_injection.py [--uncalibrated] [--clip TEXT] [--fault CODE] [--labels PATH]
+    python benchmarks/fault_injection.py [--uncalibrated] [--backend legacy|tasks] [--clip TEXT] [--fault CODE]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shlex
 import sys
@@ -57,13 +56,13 @@ from pathlib import Path
 import numpy as np
 from _common import REPO, machine_line, shared_dir
 
-from posecheck.engine.faults import QUICK_REP_MIN_S, QUICK_REP_SHARE
 from posecheck.engine.profiles import Profile
 from posecheck.engine.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.errors import PosecheckError
 from posecheck.pose.pipeline import PoseStream
 from posecheck.validation import injection as inj
 from posecheck.validation.labels import ClipLabel, load_labels
+from posecheck.validation.runner import recording_path
 
 CACHE = REPO / ".cache" / "test-recordings"
 SIZES = (1.5, 0.5)
@@ -110,9 +109,8 @@ def clean_clips(labels_path: Path) -> list[tuple[str, ClipLabel, str | None]]:
             if clip.checker and not clip.unusable and not clip.expected_faults()]
 
 
-def recording(video: Path) -> Path | None:
-    digest = hashlib.sha256(video.read_bytes()).hexdigest()[:16]
-    path = CACHE / f"{video.stem}.full.{digest}.landmarks.jsonl"
+def recording(video: Path, backend: str) -> Path | None:
+    path = recording_path(CACHE, video, "full", backend)
     return path if path.is_file() else None
 
 
@@ -170,27 +168,17 @@ def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults:
     measurable = max(float(np.isfinite(run.raw_metric(f.metric)[span]).mean()) for f in specs)
     if measurable < MIN_MEASURABLE:
         return f"with {specs[0].metric} measurable in under {MIN_MEASURABLE:.0%} of its frames"
-    hold_s = max([f.min_duration_s for f in specs if f.during != "rep"], default=0.0)
     # A continuous fault is judged only while the checker is in the rep (or hold): from the
     # moment the rep is recognised (past `enter`), not from where it started at rest. A
-    # unit whose judged stretch is shorter than the fault must last cannot show it at all;
-    # a rep must hold it for min_duration_s or, if quicker, most of its judged stretch
-    # (faults.QUICK_REP_SHARE), as the checker asks.
-    judged_s = phase_s(run, u)
-    quick = [f for f in specs if f.during != "rep" and f.quick_reps and f.phase == "any"]
-    if hold_s and u.kind == "rep" and run.spec.hold is None and len(quick) == len([f for f in specs if f.during != "rep"]):
-        hold_s = max(QUICK_REP_MIN_S, min(hold_s, QUICK_REP_SHARE * judged_s))
+    # unit whose judged stretch is shorter than the fault must last (in a quick rep, most
+    # of its judged stretch: inj.must_last) cannot show it at all.
+    hold_s = max([inj.must_last(run, u, f) for f in specs if f.during != "rep"], default=0.0)
     if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
         return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s:.2f} s) and the smoothing lag"
+    judged_s = inj.phase_s(run, u)
     if hold_s and u.kind != "posture" and judged_s < hold_s:
         return f"in its rep for {judged_s:.2f} s, less than the fault must last ({hold_s:.2f} s)"
     return None
-
-
-def phase_s(run: inj.CleanRun, u: inj.Unit) -> float:
-    """How long the clean run's checker was in the unit's rep or hold phase."""
-    t = [r.t_s for r in run.results if r.phase in ("rep", "hold") and u.start_s <= r.t_s <= u.end_s]
-    return t[-1] - t[0] if t else 0.0
 
 
 def lost_because(report: dict, unit: inj.Unit) -> str:
@@ -365,12 +353,16 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, default=shared_dir() / "videos" / "labels.json")
     parser.add_argument("--clip", default="", help="only clips whose name contains this")
     parser.add_argument("--fault", default="", help="only this fault code")
+    parser.add_argument("--backend", choices=["legacy", "tasks"], default="legacy",
+                        help="whose landmark recordings: mediapipe 0.10 (legacy, Python <= 3.12) or the Tasks API "
+                             "(what Python 3.13 users get)")
     parser.add_argument("--uncalibrated", action="store_true",
                         help="judge every clip uncalibrated (Profile()), as a user who never calibrated")
     args = parser.parse_args()
     calibrated = not args.uncalibrated
     print(machine_line())
     print("command: python " + shlex.join(["benchmarks/fault_injection.py", *sys.argv[1:]]))
+    print(f"landmarks: {args.backend} backend recordings")
     if calibrated:
         print("mode: CALIBRATED: for an exercise with a [calibration] table each clip is judged with the profile "
               "`posecheck calibrate` computes from its own clean recording (analysis.calibration_values); clean and "
@@ -392,7 +384,7 @@ def main() -> int:
         if args.clip not in name:
             continue
         spec = get_spec(clip.checker)
-        path = recording(args.labels.parent / name)
+        path = recording(args.labels.parent / name, args.backend)
         if path is None:
             print(f"{'-':<26} {view or '-':<7} {short(name):<60} no cached recording (run the tests first)")
             continue

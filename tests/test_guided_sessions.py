@@ -275,3 +275,24 @@ def test_the_headline_says_whose_stop_was_for_pain(statuses, pain_stop, line):
              for i in range(3)]
     outcomes = [SetOutcome(plan=p, status=s) for p, s in zip(plans, statuses)]
     assert sets_done_line("Back care", outcomes, 3, pain_stop=pain_stop) == line
+
+
+def test_progress_says_a_per_side_count_is_per_side_beside_the_count_of_all_holds(tmp_path):
+    # A free bird-dog set of 4 holds on one side and 3 on the other read "3 holds in free
+    # sets" above "Holds: 0 of 7 holds reached at least 5 s": two counts, one word.
+    from posecheck.engine.spec import all_specs
+    from posecheck.sinks.history import History
+    from posecheck.sinks.training_log import TrainingLog
+    from posecheck.training.guided import SetOutcome, free_set_plan
+    from posecheck.training.progress import exercise_trends
+
+    specs = {s.name: s for s in all_specs()}
+    times = [2.2, 3.0, 3.0, 2.7, 2.5, 2.9, 2.4]
+    with History(tmp_path / "history.sqlite") as history:
+        log = TrainingLog(history)
+        log.add_set("default", SetOutcome(free_set_plan(specs["bird_dog"]), "done", holds=3, full_holds=0,
+                                          holds_by_side={"left": 4, "right": 3}, hold_times=times))
+        (trend,) = exercise_trends(log.sets("default"), specs)
+    said = " ".join(trend.sentences())
+    assert "3 holds per side in free sets" in said
+    assert "Holds: 0 of 7 holds reached at least 5 s" in said

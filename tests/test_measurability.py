@@ -176,3 +176,15 @@ def test_the_one_rep_of_a_single_rep_clip_is_judged_like_any_other():
     report = _check(_raw(clip), "squat")
     assert report["summary"]["rep_count"] == 1
     assert report["reps"][0]["faults"] == ["excessive_forward_lean"]
+
+
+def test_a_body_part_just_short_of_the_size_needed_is_not_told_it_needs_the_size_it_has():
+    # The live coach read "your hips are small in the picture (about 10 px, about 10 px
+    # needed)": both rounded to the same number.
+    from posecheck.engine.noise import Measurement, why_not_judged
+
+    m = Measurement(value=0.0, noise=1.0, landmark_noise=1.0, view_noise=0.0, sigma_px=0.5, size_px=9.8,
+                    departure_deg=0.0, used=frozenset({"left_hip", "right_hip"}))
+    said = why_not_judged(m, "side", needed_px=10.3)
+    assert "about 10 px" in said and "10 px needed" not in said
+    assert "11 px needed" in why_not_judged(m, "side", needed_px=10.6)

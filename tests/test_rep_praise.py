@@ -86,3 +86,21 @@ def test_a_heel_read_high_for_a_few_frames_leaves_a_clean_squat_clear_of_the_hee
     report = _check("corpus/kaiakol__computervision/data/squat/correct/squat_correct_005.mp4", "squat")
     heels = [c for c in report["fault_checks"] if c["code"] == "heels_lifting"]
     assert heels and all(c["verdict"] == "clear" for c in heels)
+
+
+def test_a_short_hold_is_told_live_with_what_the_summary_says_of_its_checks():
+    # The live line of a short bird-dog hold said only "held 3.0 s, hold 5-10 s next time"
+    # while the summary added "at the limit, too close to call (arm ...)".
+    from posecheck.engine.verdicts import rep_said
+
+    label = get_spec("bird_dog").fault_label
+    rep = {"faults": [], "judged": True, "not_judged": ["hip_rotation"], "unsure": ["arm_too_low"],
+           "hold_short": True, "hold_s": 3.0, "hold_target_s": (5.0, 10.0)}
+    code, said = rep_said(rep, "Left leg + right arm", label, "well held", checks_here=True)
+    summary = rep_verdict(rep, label)
+    assert code == "rep_hold_short" and said.startswith("Left leg + right arm: held 3.0 s, hold 5-10 s next time; ")
+    for part in summary.split("; ")[:-1]:  # all but the hold's own words
+        assert part in said
+    clean = rep | {"not_judged": [], "unsure": []}
+    assert rep_said(clean, "Right leg + left arm", label, "well held", checks_here=True)[1] == \
+        "Right leg + left arm: held 3.0 s, hold 5-10 s next time"

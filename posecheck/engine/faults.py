@@ -265,7 +265,7 @@ class FaultTracker:
             if f.during == "rep" or f.phase != "any" or not f.quick_reps or view not in f.views \
                     or f.code in rep.faults or f.kind == "context":
                 continue
-            needed = max(QUICK_REP_MIN_S, min(f.min_duration_s * self._duration_scale, QUICK_REP_SHARE * fs.judged_s))
+            needed = min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * fs.judged_s)) * self._duration_scale
             if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
                 found.append(fs)
         return found

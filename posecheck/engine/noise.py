@@ -173,7 +173,10 @@ def why_not_judged(m: Measurement, view: str, *, needed_px: float | None = None)
                 f"stand {turn} to the camera")
     if m.sigma_px <= 2.5 * FLOOR_PX or m.size_px < 40 * m.sigma_px:
         # An infinite need (the metric cannot clear its noise at any size) names no number.
-        need = f", about {needed_px:.0f} px needed" if needed_px and m.size_px < needed_px < float("inf") else ""
+        # (rounded up, and only when it reads larger than the size: "about 10 px, about 10 px
+        # needed" says nothing)
+        need = f", about {math.ceil(needed_px)} px needed" if needed_px and needed_px < float("inf") \
+            and math.ceil(needed_px) > round(m.size_px) else ""
         fix = "film at a higher resolution" if m.fills_frame else "move the camera closer or film at a higher resolution"
         return f"your {parts} {verb} small in the picture (about {m.size_px:.0f} px{need}); {fix}"
     return (f"the tracking of your {parts} is unsteady (about {m.sigma_px:.0f} px of jitter); "

@@ -58,8 +58,9 @@ def rep_said(rep: dict, name: str, label: Callable[[str], str], good_cue: str, *
     if rep["faults"]:
         names = ", ".join(label(c).lower() for c in rep["faults"])
         return "rep_with_faults", f"{name}: {names}" + (f"; {short}" if short else "")
-    if short:
-        return "rep_hold_short", f"{name}: {short}"
+    if short:  # ...and what else the summary will say of it (a check too close to call, not judged)
+        rest = rep_verdict(rep | {"hold_short": False}, label)
+        return "rep_hold_short", f"{name}: {short}" + (f"; {rest}" if rest != "good" else "")
     if not rep.get("judged", True):
         why = "this time: the camera could not measure it" if checks_here else "from here"
         return "rep_counted", f"{name} counted (form not judged {why})"

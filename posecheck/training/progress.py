@@ -61,6 +61,7 @@ class ExerciseTrend:
     depth_target: float | None
     depth_calibrated: bool | None
     pain_stops: int
+    per_side: bool = False  # holds count per side (the fewest of either side), as sets count them
 
     @property
     def done(self) -> int:
@@ -80,7 +81,8 @@ class ExerciseTrend:
         return sum(p.good_reps for p in self.periods) / reps if reps else None
 
     def sentences(self) -> list[str]:
-        unit = "reps" if self.counts_reps else "holds"
+        # A per-side exercise counts a set's holds per side: said so, beside "Holds: n of all".
+        unit = "reps" if self.counts_reps else "holds per side" if self.per_side else "holds"
         good = self.good_share if self.counts_reps else None
         parts = []
         if self.target:
@@ -197,7 +199,8 @@ def exercise_trends(sets: list[dict], specs: dict[str, ExerciseSpec], *, weekly:
                      for code, n in faults.most_common()]
         trends.append(ExerciseTrend(exercise, title, counts_reps, [periods[k] for k in sorted(periods)], recurring,
                                     hold_target, depth_target, depth_calibrated,
-                                    sum(1 for s in rows if s["status"] == "pain_stop")))
+                                    sum(1 for s in rows if s["status"] == "pain_stop"),
+                                    per_side=bool(spec and not counts_reps and spec.hold and spec.hold.per_side)))
     return trends
 
 

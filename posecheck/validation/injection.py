@@ -17,7 +17,8 @@ run, with the profile the run is judged with) and `good` is good form: the refer
 fault's `neutral` (else perturb.NEUTRAL: a straight bridge 180 deg, a level limb 90 deg).
 The peak is measured on the true movement, the raw metric low-passed at TRUE_CUTOFF_HZ
 with zero phase, and is the fault's own: the rep's max or min for a per-rep fault, the
-level held for min_duration_s for a continuous one. A per-rep fault is sized only by the
+level held as long as the checker needs it to last for a continuous one (`must_last`: its
+min_duration_s, or most of a quick rep). A per-rep fault is sized only by the
 measurements whose view saw the rep's deepest point, as the checker judges it. The clip's
 own landmark noise rides on top, as it would on a person who had the fault. No move takes
 the body past where it rests (`bounded`): hips dropped below a bridge's line stop at the
@@ -41,6 +42,7 @@ import numpy as np
 
 from ..engine.analysis import build_report, calibration_values, run_checker
 from ..engine.checker import Checker, FrameResult
+from ..engine.faults import QUICK_REP_MIN_S, QUICK_REP_SHARE
 from ..engine.metrics import METRICS, MetricContext
 from ..engine.profiles import Profile
 from ..engine.spec import ExerciseSpec, FaultSpec, for_view
@@ -297,8 +299,25 @@ def true_trace(t: np.ndarray, x: np.ndarray, cutoff_hz: float = TRUE_CUTOFF_HZ) 
     return y
 
 
-def peak(y: np.ndarray, t: np.ndarray, f: FaultSpec) -> float:
-    """The fault's own peak: the rep's aggregate, or the level held for min_duration_s."""
+def phase_s(run: CleanRun, unit: Unit) -> float:
+    """How long the clean run's checker was in the unit's rep or hold phase."""
+    t = [r.t_s for r in run.results if r.phase in ("rep", "hold") and unit.start_s <= r.t_s <= unit.end_s]
+    return t[-1] - t[0] if t else 0.0
+
+
+def must_last(run: CleanRun, unit: Unit, f: FaultSpec) -> float:
+    """How long the checker needs a continuous fault to last in this unit: min_duration_s,
+    or in a rep too quick for it, most of the rep (faults.QUICK_REP_SHARE), as it asks."""
+    quick = unit.kind == "rep" and run.spec.hold is None and f.quick_reps and f.phase == "any"
+    if not quick:
+        return f.min_duration_s
+    return min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * phase_s(run, unit)))
+
+
+def peak(y: np.ndarray, t: np.ndarray, f: FaultSpec, lasts_s: float | None = None) -> float:
+    """The fault's own peak: the rep's aggregate, or the level held for `lasts_s` (by
+    default min_duration_s: what the checker needs it to last)."""
+    lasts_s = f.min_duration_s if lasts_s is None else lasts_s
     ok = np.isfinite(y)
     y, t = y[ok], t[ok]
     if not len(y):
@@ -308,8 +327,8 @@ def peak(y: np.ndarray, t: np.ndarray, f: FaultSpec) -> float:
     sense = 1.0 if f.fault_if == "above" else -1.0
     z, best = sense * y, -np.inf
     for i in range(len(t)):
-        j = int(np.searchsorted(t, t[i] + f.min_duration_s, side="right"))
-        if t[j - 1] - t[i] < f.min_duration_s - 0.05:  # the rest of the unit is shorter than that
+        j = int(np.searchsorted(t, t[i] + lasts_s, side="right"))
+        if t[j - 1] - t[i] < lasts_s - 0.05:  # the rest of the unit is shorter than that
             break
         best = max(best, float(z[i:j].min()))
     return sense * (best if np.isfinite(best) else float(z.max()))
@@ -402,7 +421,7 @@ def inject(run: CleanRun, faults: list[FaultSpec], size: float, units: list[Unit
                 for i, g in geo.items():
                     x[i] = _nan(metric_of(f.metric, bounded(run, frames[i].pose, move, w[i] * P, g, rest), g,
                                           run.spec))
-                return peak(true_trace(t, x)[span], t[span], f) - goal
+                return peak(true_trace(t, x)[span], t[span], f, must_last(run, unit, f)) - goal
 
             P, miss = solve(err, bounds, 1e-3 * size_of)
             worse_if_clean_better = (err(0.0) < 0) == (f.fault_if == "above")
