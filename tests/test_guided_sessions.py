@@ -296,3 +296,18 @@ def test_progress_says_a_per_side_count_is_per_side_beside_the_count_of_all_hold
     said = " ".join(trend.sentences())
     assert "3 holds per side in free sets" in said
     assert "Holds: 0 of 7 holds reached at least 5 s" in said
+
+
+def test_progress_counts_one_free_rep_in_the_singular(tmp_path):
+    from posecheck.engine.spec import all_specs
+    from posecheck.sinks.history import History
+    from posecheck.sinks.training_log import TrainingLog
+    from posecheck.training.guided import SetOutcome, free_set_plan
+    from posecheck.training.progress import exercise_trends
+
+    specs = {s.name: s for s in all_specs()}
+    with History(tmp_path / "history.sqlite") as history:
+        log = TrainingLog(history)
+        log.add_set("default", SetOutcome(free_set_plan(specs["squat"]), "done", reps=1, good_reps=1))
+        (trend,) = exercise_trends(log.sets("default"), specs)
+    assert trend.sentences()[0] == "1 rep in free sets, 100% of reps with good form."

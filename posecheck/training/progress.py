@@ -88,7 +88,8 @@ class ExerciseTrend:
         if self.target:
             parts.append(f"{self.done} of {self.target} {unit} done in guided sets")
         if self.free or not self.target:
-            parts.append(f"{self.free} {unit} in free sets")
+            one = unit.replace("reps", "rep").replace("holds", "hold")  # "1 rep", not "1 reps"
+            parts.append(f"{self.free} {one if self.free == 1 else unit} in free sets")
         out = ["; ".join(parts) + (f", {good:.0%} of reps with good form" if good is not None else "") + "."]
         shares = [s for p in self.periods for s in p.depth_shares]
         if shares:
