@@ -154,11 +154,18 @@ class FaultTracker:
                                                f.fault_if == "above")
                 fs.held.add(t, v, probe)
             bad = v > enter if f.fault_if == "above" else v < enter
-            self._note_run(fs, t, v, bad, enter, ref, probe)
+            self._note_run(fs, t, bad)
             # It must stay past the threshold for min_duration_s, and somewhere in that
-            # stretch clear it by more than the noise (persistence and certainty).
-            if bad and not fs.active and not fs.cleared and probe is not None:
-                fs.cleared = self._verdict(f, v, enter, ref, probe)[0] == "fault"
+            # stretch clear it by more than the noise (persistence and certainty); the same
+            # for the stretch without a gap that a quick rep is judged on. One verdict serves both.
+            pending_unsure = bad and not fs.active and not fs.cleared
+            if probe is not None and (pending_unsure or (bad and not fs.run_cleared)):
+                clears = self._verdict(f, v, enter, ref, probe)[0] == "fault"
+                fs.run_cleared = fs.run_cleared or clears
+                if pending_unsure:
+                    fs.cleared = clears
+            if bad and fs.run_cleared:
+                fs.longest_cleared_s = max(fs.longest_cleared_s, t - fs.run_since)
             good = v < exit_ if f.fault_if == "above" else v > exit_
             if fs.active:
                 if good:
@@ -192,20 +199,17 @@ class FaultTracker:
                     self._note_worst(fs, v, probe)
         rep.faults += [code for code in self.active if code not in rep.faults]
 
-    def _note_run(self, fs: _FaultState, t: float, v: float, bad: bool, enter: float, ref: float,
-                  probe: Probe | None) -> None:
+    @staticmethod
+    def _note_run(fs: _FaultState, t: float, bad: bool) -> None:
+        """Time measured in the unit, and where the present stretch past the threshold
+        without a gap began."""
         if fs.last_measured_s is not None:
             fs.judged_s += t - fs.last_measured_s
         fs.last_measured_s = t
         if not bad:
             fs.run_since, fs.run_cleared = None, False
-            return
-        if fs.run_since is None:
+        elif fs.run_since is None:
             fs.run_since, fs.run_cleared = t, False
-        if not fs.run_cleared and probe is not None:
-            fs.run_cleared = self._verdict(fs.spec, v, enter, ref, probe)[0] == "fault"
-        if fs.run_cleared:
-            fs.longest_cleared_s = max(fs.longest_cleared_s, t - fs.run_since)
 
     def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None,
                   *, quick: bool = True) -> list[str]:
@@ -262,10 +266,9 @@ class FaultTracker:
         found = []
         for fs in self._states:
             f = fs.spec
-            if f.during == "rep" or f.phase != "any" or not f.quick_reps or view not in f.views \
-                    or f.code in rep.faults or f.kind == "context":
+            if not shortened_in_quick_reps(f) or view not in f.views or f.code in rep.faults:
                 continue
-            needed = min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * fs.judged_s)) * self._duration_scale
+            needed = must_last_in_rep(f, fs.judged_s) * self._duration_scale
             if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
                 found.append(fs)
         return found
@@ -410,6 +413,20 @@ class FaultTracker:
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
         self._cues.queue(f.code, f.severity, message, t, keep_s)
+
+
+def shortened_in_quick_reps(f: FaultSpec) -> bool:
+    """A continuous fault judged through a rep (not only in a hold, not context) whose spec
+    lets a quick rep shorten its min_duration_s (`quick_reps`)."""
+    return f.during != "rep" and f.phase == "any" and f.quick_reps and f.kind != "context"
+
+
+def must_last_in_rep(f: FaultSpec, judged_s: float) -> float:
+    """How long a fault must last in a rep judged for `judged_s`: min_duration_s, or in a
+    rep too quick for it, most of the rep (QUICK_REP_SHARE), never under QUICK_REP_MIN_S."""
+    if not shortened_in_quick_reps(f):
+        return f.min_duration_s
+    return min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * judged_s))
 
 
 class HeldLevel:

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..engine.analysis import build_report, calibration_values, run_checker
 from ..engine.checker import Checker, FrameResult
-from ..engine.faults import QUICK_REP_MIN_S, QUICK_REP_SHARE
+from ..engine.faults import must_last_in_rep
 from ..engine.metrics import METRICS, MetricContext
 from ..engine.profiles import Profile
 from ..engine.spec import ExerciseSpec, FaultSpec, for_view
@@ -308,10 +308,9 @@ def phase_s(run: CleanRun, unit: Unit) -> float:
 def must_last(run: CleanRun, unit: Unit, f: FaultSpec) -> float:
     """How long the checker needs a continuous fault to last in this unit: min_duration_s,
     or in a rep too quick for it, most of the rep (faults.QUICK_REP_SHARE), as it asks."""
-    quick = unit.kind == "rep" and run.spec.hold is None and f.quick_reps and f.phase == "any"
-    if not quick:
+    if unit.kind != "rep" or run.spec.hold is not None:  # the checker's `quick` (checker._record_rep)
         return f.min_duration_s
-    return min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * phase_s(run, unit)))
+    return must_last_in_rep(f, phase_s(run, unit))
 
 
 def peak(y: np.ndarray, t: np.ndarray, f: FaultSpec, lasts_s: float | None = None) -> float:
