@@ -194,7 +194,8 @@ def told_by_requirement(run: inj.CleanRun, report: dict, faults: list[FaultSpec]
     """Was the unit not counted because a requirement of the movement on this fault's own
     metric, in the fault's direction, failed? (A bird-dog arm below 45 deg at the leg's
     peak is no bird-dog, and the user hears "reach it forward": the arm_too_low correction
-    itself, so the fault was told, as a reason the rep did not count.) Or was it a lift too
+    itself, so the fault was told, as a reason the rep did not count.) Or a requirement that
+    `tells` this fault (a squat refused as a hinge hears "chest up")? Or was it a lift too
     small to be a rep (`[reps.too_small]`), told as this fault's correction?"""
     reason = lost_because(report, unit)
     if run.spec.reps is None:
@@ -202,7 +203,7 @@ def told_by_requirement(run: inj.CleanRun, report: dict, faults: list[FaultSpec]
     small = run.spec.reps.too_small  # a lift too small to be a rep, told this fault's correction
     if small is not None and small.tells == faults[0].code and reason.startswith(small.otherwise.split("{")[0]):
         return True
-    return any(req.metric == f.metric and (req.above is not None) == (f.fault_if == "below")
+    return any((req.tells == f.code or req.metric == f.metric and (req.above is not None) == (f.fault_if == "below"))
                and req.otherwise.startswith(reason)
                for req in run.spec.reps.requires for f in faults)
 
@@ -302,8 +303,8 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
         told = [u for u in kept if not inj.reported(report, code, u) and told_by_requirement(run, report, faults, u)]
         row.hits[size] = sum(inj.reported(report, code, u) for u in kept) + len(told)
         if told:
-            row.notes.append(f"{size}x: {len(told)} not counted, the user told to correct the same "
-                             f"{faults[0].metric} ('{lost_because(report, told[0])}')")
+            row.notes.append(f"{size}x: {len(told)} not counted, the user told this fault's correction as the "
+                             f"reason ('{lost_because(report, told[0])}')")
         lost = [u for u in kept if not inj.unit_seen(report, u)]
         row.lost[size] = len(lost)
         row.unsure[size] = sum(any(c.get("code") == code and c.get("verdict") == "unsure"

@@ -89,6 +89,22 @@ def test_a_deep_squat_folded_forward_with_the_hands_hanging_is_a_squat_with_a_le
     assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
 
 
+def test_a_squat_folded_too_far_to_count_is_told_to_keep_the_chest_up():
+    """Tommyhillphyga's squats stop at 0.38 leg lengths with the hands hanging: a lean 1.5x
+    past the threshold folds some of them into a hinge (hips above squat depth, trunk past
+    50 deg, hands below the knees), which is not counted. That refusal must still carry the
+    lean's correction, so no rep leaning that far goes by without 'chest up'."""
+    run = _calibrated("corpus/Tommyhillphyga__Squat-counting-application/squat1.mp4", "squat")
+    units = _whole(run)
+    injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
+    report, _ = inj.check(injected.frames, run.spec, run.profile)
+    refused = [e for e in report["events"] if e["code"] == "not_counted" and "hip hinge" in e["message"]]
+    assert refused and all("keep your chest up" in e["message"] for e in refused)
+    for u in units:
+        assert inj.reported(report, "excessive_forward_lean", u) or any(
+            u.start_s <= e["t_s"] <= u.end_s + 1.0 for e in refused)
+
+
 def test_half_the_threshold_of_heel_lift_is_never_cued(side_squat):
     units = _whole(side_squat)
     injected = inj.inject(side_squat, _fault(side_squat, "heels_lifting"), 0.5, units)

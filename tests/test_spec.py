@@ -95,6 +95,26 @@ def test_a_too_small_lift_must_tell_a_fault_of_the_exercise_in_words_it_can_fill
     assert load_spec(path).reps.too_small.tells == "shallow_depth"
 
 
+REQUIREMENT = '''
+[[reps.requires]]
+metric = "hinge_reach_deg"
+below = 50.0
+otherwise = "you folded at the hips; keep your chest up"
+tells = "shallow_depth"
+evidence = "test"
+'''
+
+
+def test_a_requirement_may_tell_only_a_fault_of_the_exercise(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(HEAD + REQUIREMENT.replace('tells = "shallow_depth"', 'tells = "nope"') + GOOD_FAULT)
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert "[[reps.requires]] on 'hinge_reach_deg' tells unknown fault 'nope'" in str(err.value)
+    path.write_text(HEAD + REQUIREMENT + GOOD_FAULT)
+    assert load_spec(path).reps.requires[0].tells == "shallow_depth"
+
+
 def test_valid_spec_loads(tmp_path):
     path = tmp_path / "x.toml"
     path.write_text(HEAD + GOOD_FAULT)

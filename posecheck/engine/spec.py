@@ -69,6 +69,8 @@ class MovementCondition(_Model):
     below: float | None = None
     above: float | None = None
     otherwise: str = Field(description="Why it was not counted, said to the user.")
+    tells: str | None = Field(None, description="The fault whose correction `otherwise` ends with, when failing "
+                                                "this condition is that fault taken past what the movement allows.")
     evidence: str
 
     _known_metric = field_validator("metric")(lambda v: known_metric(v))
@@ -269,6 +271,9 @@ class ExerciseSpec(_Model):
             for other in fault.requires_any + fault.supersedes + ([fault.sustained_as] if fault.sustained_as else []):
                 if other not in codes:
                     raise ValueError(f"fault '{fault.code}' refers to unknown fault '{other}'")
+        for req in self.reps.requires if self.reps else []:
+            if req.tells is not None and req.tells not in codes:
+                raise ValueError(f"[[reps.requires]] on '{req.metric}' tells unknown fault '{req.tells}'")
         if self.reps and self.reps.too_small and self.reps.too_small.tells not in codes:
             raise ValueError(f"[reps.too_small] tells unknown fault '{self.reps.too_small.tells}'")
         if self.exercise.mode == "reps" and self.reps is None and self.hold is None:
