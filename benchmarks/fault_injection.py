@@ -60,7 +60,9 @@ from posecheck.engine.profiles import Profile
 from posecheck.engine.spec import ExerciseSpec, FaultSpec, get_spec
 from posecheck.errors import PosecheckError
 from posecheck.pose.pipeline import PoseStream
+from posecheck.validation import clean_run as cr
 from posecheck.validation import injection as inj
+from posecheck.validation import sizing
 from posecheck.validation.labels import ClipLabel, load_labels
 from posecheck.validation.runner import recording_path
 
@@ -126,7 +128,7 @@ def short(name: str) -> str:
     return f"{parts[1][:24]}/{parts[-1]}" if name.startswith("corpus/") and len(parts) > 2 else name
 
 
-def judge_units(run: inj.CleanRun, code: str, faults: list[FaultSpec]) -> tuple[list[inj.Unit], str | None, list[str]]:
+def judge_units(run: cr.CleanRun, code: str, faults: list[FaultSpec]) -> tuple[list[cr.Unit], str | None, list[str]]:
     """The units of the clean run this fault can be judged in, notes on those it cannot, and
     why not at all when none is left."""
     said = [n for n in run.report.get("not_judged", []) if n.get("code") == code]
@@ -156,14 +158,14 @@ def judge_units(run: inj.CleanRun, code: str, faults: list[FaultSpec]) -> tuple[
     return judged, None, [f"{sum(why.values())} of {len(run.units)} {kind} not judged ({reasons})"] if why else []
 
 
-def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults: list[FaultSpec]) -> str | None:
+def unit_problem(run: cr.CleanRun, u: cr.Unit, specs: list[FaultSpec], faults: list[FaultSpec]) -> str | None:
     """Why a fault cannot be judged in one unit of the clean run, or None."""
     span = (run.times >= u.start_s) & (run.times <= u.end_s)
     if u.kind != "posture" and u.end_s >= run.times[-1] - 0.05:
         return "cut by the clip's end"
     if not specs:
         return f"seen from {u.view} ({'/'.join(sorted({v for f in faults for v in f.views}))} only)"
-    if all(inj.reference(f, run, u.start_s) is None for f in specs):
+    if all(sizing.reference(f, run, u.start_s) is None for f in specs):
         return "with no resting baseline before" if specs[0].reference == "baseline" else "with no reference yet"
     measurable = max(float(np.isfinite(run.raw_metric(f.metric)[span]).mean()) for f in specs)
     if measurable < MIN_MEASURABLE:
@@ -171,17 +173,17 @@ def unit_problem(run: inj.CleanRun, u: inj.Unit, specs: list[FaultSpec], faults:
     # A continuous fault is judged only while the checker is in the rep (or hold): from the
     # moment the rep is recognised (past `enter`), not from where it started at rest. A
     # unit whose judged stretch is shorter than the fault must last (in a quick rep, most
-    # of its judged stretch: inj.must_last) cannot show it at all.
-    hold_s = max([inj.must_last(run, u, f) for f in specs if f.during != "rep"], default=0.0)
+    # of its judged stretch: sizing.must_last) cannot show it at all.
+    hold_s = max([sizing.must_last(run, u, f) for f in specs if f.during != "rep"], default=0.0)
     if hold_s and u.end_s - u.start_s < hold_s + inj.SMOOTHING_LAG_S:
         return f"shorter ({u.end_s - u.start_s:.2f} s) than the fault must last ({hold_s:.2f} s) and the smoothing lag"
-    judged_s = inj.phase_s(run, u)
+    judged_s = sizing.phase_s(run, u)
     if hold_s and u.kind != "posture" and judged_s < hold_s:
         return f"in its rep for {judged_s:.2f} s, less than the fault must last ({hold_s:.2f} s)"
     return None
 
 
-def lost_because(report: dict, unit: inj.Unit) -> str:
+def lost_because(report: dict, unit: cr.Unit) -> str:
     """Why the checker did not count a unit of the clean run after injection, in its words."""
     said = [e["message"] for e in report.get("events", []) if e["code"] in ("not_counted", "nothing_counted")
             and unit.start_s <= e["t_s"] <= unit.end_s + 1.0]
@@ -190,7 +192,7 @@ def lost_because(report: dict, unit: inj.Unit) -> str:
     return {"rep": "no rep started", "hold": "no hold started"}.get(unit.kind, "no sitting judged")
 
 
-def told_by_requirement(run: inj.CleanRun, report: dict, faults: list[FaultSpec], unit: inj.Unit) -> bool:
+def told_by_requirement(run: cr.CleanRun, report: dict, faults: list[FaultSpec], unit: cr.Unit) -> bool:
     """Was the unit not counted because a requirement of the movement on this fault's own
     metric, in the fault's direction, failed? (A bird-dog arm below 45 deg at the leg's
     peak is no bird-dog, and the user hears "reach it forward": the arm_too_low correction
@@ -214,14 +216,14 @@ def active_at(results: list, code: str, t_s: float) -> bool:
     return code in r.active_faults
 
 
-def enabler(run: inj.CleanRun, faults: list[FaultSpec], units: list[inj.Unit]
-            ) -> tuple[str | None, list[FaultSpec], list[inj.Unit], list[str]]:
+def enabler(run: cr.CleanRun, faults: list[FaultSpec], units: list[cr.Unit]
+            ) -> tuple[str | None, list[FaultSpec], list[cr.Unit], list[str]]:
     """A fault judged only while another is active (`requires_any`: past one's calibrated depth
     while the heels lift or the trunk leans) is judged where that other one, injected alone as
     it will be under it (inj.inject_enabled), leaves the unit counted and is active at its
     deepest point. Returns the one active in most units (ties: the one that must last least
     before it is active), its specs, those units, and per candidate where it falls short."""
-    best: tuple[tuple, str | None, list[FaultSpec], list[inj.Unit]] = ((0, 0.0), None, [], [])
+    best: tuple[tuple, str | None, list[FaultSpec], list[cr.Unit]] = ((0, 0.0), None, [], [])
     why = []
     kind = UNITS[units[0].kind]
     for code in faults[0].requires_any:
@@ -232,8 +234,8 @@ def enabler(run: inj.CleanRun, faults: list[FaultSpec], units: list[inj.Unit]
             why.append(f"{code}: {reason or 'judged in none of them'}")
             continue
         injected = inj.inject(run, specs, inj.ENABLER_SIZE, both, full_from=inj.ENABLER_FROM)
-        report, results = inj.check(injected.frames, run.spec, run.profile)
-        lost = [u for u in both if not inj.unit_seen(report, u)]
+        report, results = cr.check(injected.frames, run.spec, run.profile)
+        lost = [u for u in both if not cr.unit_seen(report, u)]
         off = [u for u in both if u not in lost and not active_at(results, code, u.peak_s)]
         on = [u for u in both if u not in lost and u not in off]
         key = (len(on), -max(f.min_duration_s for f in specs))
@@ -252,7 +254,7 @@ def enabler(run: inj.CleanRun, faults: list[FaultSpec], units: list[inj.Unit]
     return best[1], best[2], best[3], why
 
 
-def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[FaultSpec]) -> Row:
+def score(run: cr.CleanRun, clip: str, code: str, view: str, faults: list[FaultSpec]) -> Row:
     row = Row(code, view, clip)
     units, row.not_judged, row.notes = judge_units(run, code, faults)
     if row.not_judged:
@@ -277,7 +279,7 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
             injected, _ = inj.inject_enabled(run, faults, size, units, needs_specs)
         else:
             injected = inj.inject(run, faults, size, units)
-        report, _ = inj.check(injected.frames, run.spec, run.profile)
+        report, _ = cr.check(injected.frames, run.spec, run.profile)
         verdicts[size] = report
         if injected.unreached:
             row.notes.append(f"{size}x: {injected.unreached} {UNITS[units[0].kind]} short of the size asked for")
@@ -300,12 +302,12 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
         return row
     row.judged = len(kept)
     for size, report in verdicts.items():
-        told = [u for u in kept if not inj.reported(report, code, u) and told_by_requirement(run, report, faults, u)]
-        row.hits[size] = sum(inj.reported(report, code, u) for u in kept) + len(told)
+        told = [u for u in kept if not cr.reported(report, code, u) and told_by_requirement(run, report, faults, u)]
+        row.hits[size] = sum(cr.reported(report, code, u) for u in kept) + len(told)
         if told:
             row.notes.append(f"{size}x: {len(told)} not counted, the user told this fault's correction as the "
                              f"reason ('{lost_because(report, told[0])}')")
-        lost = [u for u in kept if not inj.unit_seen(report, u)]
+        lost = [u for u in kept if not cr.unit_seen(report, u)]
         row.lost[size] = len(lost)
         row.unsure[size] = sum(any(c.get("code") == code and c.get("verdict") == "unsure"
                                    and u.start_s <= c.get("t_s", -1) <= u.end_s for c in report.get("fault_checks", []))
@@ -317,7 +319,7 @@ def score(run: inj.CleanRun, clip: str, code: str, view: str, faults: list[Fault
         if row.unsure[size]:
             row.notes.append(f"{size}x: {row.unsure[size]} unsure")
         if needs and size < 1:  # was what it needs there? (reported unless this fault superseded it)
-            row.notes.append(f"{size}x: {needs} reported in {sum(inj.reported(report, needs, u) for u in kept)} "
+            row.notes.append(f"{size}x: {needs} reported in {sum(cr.reported(report, needs, u) for u in kept)} "
                              f"of {len(kept)}")
     row.notes = list(dict.fromkeys(row.notes))
     return row
@@ -329,12 +331,12 @@ def clip_profile(frames: list, spec: ExerciseSpec, clip: str, calibrated: bool) 
     if not calibrated or not spec.calibration:
         return Profile(), None
     try:
-        return inj.calibrated_profile(frames, spec, source_name=clip), None
+        return cr.calibrated_profile(frames, spec, source_name=clip), None
     except PosecheckError as exc:
         return Profile(), "uncalibrated: " + str(exc).split("; check the camera")[0]
 
 
-def profile_notes(run: inj.CleanRun, faults: list[FaultSpec]) -> list[str]:
+def profile_notes(run: cr.CleanRun, faults: list[FaultSpec]) -> list[str]:
     """A calibrated clip's fault measured against a profile value its calibration has none of
     (no rule for it, or too little of the clip in that view): what it is judged against."""
     if run.spec.name not in run.profile.calibrated_at:
@@ -395,7 +397,7 @@ def main() -> int:
         if calibrated and spec.calibration:
             calibrations.append((short(name), uncalibrated or ", ".join(
                 f"{k} = {v:.3f}" for k, v in sorted(profile.values.items()))))
-        run = inj.prepare(frames, spec, profile)
+        run = cr.prepare(frames, spec, profile)
         # The labelled view's faults, and those of the view the checker saw the units from
         # (a clip labelled three-quarter on that the checker judges side-on is judged side-on).
         seen = [v for v, _ in Counter(u.view for u in run.units).most_common() if v != view]

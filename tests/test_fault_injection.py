@@ -1,7 +1,8 @@
-"""Fault injection on real recordings (posecheck/validation/injection.py): a fault added to a
-clean clip's landmarks at 1.5x its threshold is reported, at 0.5x it is not, the injected
-metric peaks where it was asked to, and nothing outside the reps, holds or sitting block
-changes. Real clips of the shared set, replayed from their landmark recordings."""
+"""Fault injection on real recordings (posecheck/validation/: clean_run.py, sizing.py,
+injection.py): a fault added to a clean clip's landmarks at 1.5x its threshold is reported,
+at 0.5x it is not, the injected metric peaks where it was asked to, and nothing outside the
+reps, holds or sitting block changes. Real clips of the shared set, replayed from their
+landmark recordings."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from posecheck.engine.profiles import Profile
 from posecheck.engine.spec import get_spec
 from posecheck.pose.pipeline import PoseStream
 from posecheck.pose.smoothing import OneEuroSmoother
+from posecheck.validation import clean_run as cr
 from posecheck.validation import injection as inj
+from posecheck.validation import sizing
 
 from .conftest import needs_shared, recording_for
 
@@ -30,41 +33,41 @@ def _raw(name: str) -> list:
         return list(stream.raw())
 
 
-def _clean(name: str, exercise: str) -> inj.CleanRun:
-    return inj.prepare(_raw(name), get_spec(exercise))
+def _clean(name: str, exercise: str) -> cr.CleanRun:
+    return cr.prepare(_raw(name), get_spec(exercise))
 
 
-def _calibrated(name: str, exercise: str) -> inj.CleanRun:
+def _calibrated(name: str, exercise: str) -> cr.CleanRun:
     """The clean run of a user who calibrated on this very clip (the benchmark's default)."""
     frames, spec = _raw(name), get_spec(exercise)
-    return inj.prepare(frames, spec, inj.calibrated_profile(frames, spec))
+    return cr.prepare(frames, spec, cr.calibrated_profile(frames, spec))
 
 
 @pytest.fixture(scope="module")
-def side_squat() -> inj.CleanRun:
+def side_squat() -> cr.CleanRun:
     return _clean(SIDE_SQUAT, "squat")
 
 
 @pytest.fixture(scope="module")
-def calibrated_side_squat() -> inj.CleanRun:
+def calibrated_side_squat() -> cr.CleanRun:
     return _calibrated(SIDE_SQUAT, "squat")
 
 
 @pytest.fixture(scope="module")
-def bridge() -> inj.CleanRun:
+def bridge() -> cr.CleanRun:
     return _clean(BRIDGE, "glute_bridge")
 
 
 @pytest.fixture(scope="module")
-def front_sitting() -> inj.CleanRun:
+def front_sitting() -> cr.CleanRun:
     return _clean(FRONT_SITTING, "sitting_posture")
 
 
-def _fault(run: inj.CleanRun, code: str) -> list:
+def _fault(run: cr.CleanRun, code: str) -> list:
     return [f for f in run.spec.faults if f.code == code]
 
 
-def _whole(run: inj.CleanRun) -> list[inj.Unit]:
+def _whole(run: cr.CleanRun) -> list[cr.Unit]:
     """The units whose end is in the recording (a rep cut by the clip's end cannot be counted)."""
     return [u for u in run.units if u.end_s < run.times[-1] - 0.05]
 
@@ -73,8 +76,8 @@ def test_trunk_inclined_1_5x_its_threshold_is_cued_on_a_clean_side_squat(side_sq
     units = _whole(side_squat)
     assert len(units) == 2 and all(u.view == "side" for u in units)
     injected = inj.inject(side_squat, _fault(side_squat, "excessive_forward_lean"), 1.5, units)
-    report, _ = inj.check(injected.frames, side_squat.spec)
-    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+    report, _ = cr.check(injected.frames, side_squat.spec)
+    assert all(cr.reported(report, "excessive_forward_lean", u) for u in units)
     assert [e for e in report["events"] if e["kind"] == "cue" and e["code"] == "excessive_forward_lean"]
 
 
@@ -84,9 +87,9 @@ def test_a_deep_squat_folded_forward_with_the_hands_hanging_is_a_squat_with_a_le
     run = _clean("corpus/yuyoujiang__test_video/squat.mp4", "squat")
     units = _whole(run)
     injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
-    report, _ = inj.check(injected.frames, run.spec)
-    assert all(inj.unit_seen(report, u) for u in units)  # still counted as squats
-    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+    report, _ = cr.check(injected.frames, run.spec)
+    assert all(cr.unit_seen(report, u) for u in units)  # still counted as squats
+    assert all(cr.reported(report, "excessive_forward_lean", u) for u in units)
 
 
 def test_a_squat_folded_too_far_to_count_is_told_to_keep_the_chest_up():
@@ -97,20 +100,20 @@ def test_a_squat_folded_too_far_to_count_is_told_to_keep_the_chest_up():
     run = _calibrated("corpus/Tommyhillphyga__Squat-counting-application/squat1.mp4", "squat")
     units = _whole(run)
     injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
-    report, _ = inj.check(injected.frames, run.spec, run.profile)
+    report, _ = cr.check(injected.frames, run.spec, run.profile)
     refused = [e for e in report["events"] if e["code"] == "not_counted" and "hip hinge" in e["message"]]
     assert refused and all("keep your chest up" in e["message"] for e in refused)
     for u in units:
-        assert inj.reported(report, "excessive_forward_lean", u) or any(
+        assert cr.reported(report, "excessive_forward_lean", u) or any(
             u.start_s <= e["t_s"] <= u.end_s + 1.0 for e in refused)
 
 
 def test_half_the_threshold_of_heel_lift_is_never_cued(side_squat):
     units = _whole(side_squat)
     injected = inj.inject(side_squat, _fault(side_squat, "heels_lifting"), 0.5, units)
-    report, _ = inj.check(injected.frames, side_squat.spec)
-    assert all(inj.unit_seen(report, u) for u in units)  # still reps, still judged
-    assert not any(inj.reported(report, "heels_lifting", u) for u in units)
+    report, _ = cr.check(injected.frames, side_squat.spec)
+    assert all(cr.unit_seen(report, u) for u in units)  # still reps, still judged
+    assert not any(cr.reported(report, "heels_lifting", u) for u in units)
     assert not any(e["code"] == "heels_lifting" for e in report["events"])
     assert not any(c["code"] == "heels_lifting" and c["verdict"] == "fault" for c in report["fault_checks"])
 
@@ -123,16 +126,16 @@ def test_the_injected_metric_peaks_at_the_size_asked_for(side_squat):
     for size in (1.5, 0.5):
         injected = inj.inject(side_squat, [f], size, _whole(side_squat))
         assert injected.unreached == 0
-        x = np.array([np.nan if g is None else inj._nan(inj.metric_of(f.metric, pf.pose, g, side_squat.spec))
+        x = np.array([np.nan if g is None else cr.finite(cr.metric_of(f.metric, pf.pose, g, side_squat.spec))
                       for pf, g in zip(injected.frames, side_squat.geo)])
-        true = inj.true_trace(side_squat.times, x)
+        true = sizing.true_trace(side_squat.times, x)
         for k, u in enumerate(_whole(side_squat)):
             span = (side_squat.times >= u.start_s) & (side_squat.times <= u.end_s)
-            reference, threshold = inj.reference(f, side_squat, u.start_s)
+            reference, threshold = sizing.reference(f, side_squat, u.start_s)
             assert threshold == pytest.approx(reference + 0.30, abs=1e-3)
             asked = injected.targets[(k, f.metric)]
             assert asked == pytest.approx(reference + size * 0.30, abs=1e-3)
-            assert inj.peak(true[span], side_squat.times[span], f) == pytest.approx(asked, abs=0.01)
+            assert sizing.peak(true[span], side_squat.times[span], f) == pytest.approx(asked, abs=0.01)
 
 
 def test_frames_outside_the_units_are_untouched(side_squat):
@@ -157,8 +160,8 @@ def test_a_forward_lean_moves_the_world_trunk_with_the_picture(side_squat):
     g = side_squat.geo[i]
 
     def both(pose):
-        return (inj.metric_of("trunk_lean_deg", pose, g, side_squat.spec),
-                inj.metric_of("trunk_incline_deg", pose, g, side_squat.spec))
+        return (cr.metric_of("trunk_lean_deg", pose, g, side_squat.spec),
+                cr.metric_of("trunk_incline_deg", pose, g, side_squat.spec))
 
     (lean0, incline0), (lean1, incline1) = both(side_squat.frames[i].pose), both(injected.frames[i].pose)
     assert lean1 - lean0 > 20 and incline1 - incline0 > 20
@@ -202,8 +205,8 @@ def test_hips_held_low_at_1_5x_are_an_incomplete_bridge_and_at_0_5x_are_not(brid
     faults = _fault(bridge, "incomplete_hip_extension")
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(bridge, faults, size, units).frames, bridge.spec)
-        verdicts[size] = [inj.reported(report, "incomplete_hip_extension", u) for u in units]
+        report, _ = cr.check(inj.inject(bridge, faults, size, units).frames, bridge.spec)
+        verdicts[size] = [cr.reported(report, "incomplete_hip_extension", u) for u in units]
     assert all(verdicts[1.5]) and not any(verdicts[0.5])
 
 
@@ -216,8 +219,8 @@ def test_a_head_pushed_forward_on_a_front_webcam_is_reported_at_1_5x_and_not_at_
     for size in (1.5, 0.5):
         injected = inj.inject(front_sitting, faults, size)
         assert list(injected.targets) == [(0, "neck_drop_ratio")]  # the front-view measurement
-        report, _ = inj.check(injected.frames, front_sitting.spec)
-        verdicts[size] = inj.reported(report, "forward_head", block)
+        report, _ = cr.check(injected.frames, front_sitting.spec)
+        verdicts[size] = cr.reported(report, "forward_head", block)
     assert verdicts == {1.5: True, 0.5: False}
 
 
@@ -230,16 +233,16 @@ def test_depth_reduced_brings_the_hips_up_and_leaves_the_feet_where_they_were(si
     g = side_squat.geo[i]
     clean, shallow = side_squat.frames[i].pose, injected.frames[i].pose
     for metric in ("squat_depth_deg", "hip_drop_ratio"):
-        assert inj.metric_of(metric, shallow, g, side_squat.spec) < inj.metric_of(metric, clean, g, side_squat.spec)
+        assert cr.metric_of(metric, shallow, g, side_squat.spec) < cr.metric_of(metric, clean, g, side_squat.spec)
     feet = [27, 28, 29, 30, 31, 32]
     assert np.allclose(shallow.xyz_norm[feet], clean.xyz_norm[feet], atol=1e-6)
     # Side-on both measurements must say shallow: at 1.5x each is at least 1.5x short of good form.
     for f in faults:
-        reference, threshold = inj.reference(f, side_squat, u.start_s)
-        x = np.array([np.nan if g is None else inj._nan(inj.metric_of(f.metric, pf.pose, g, side_squat.spec))
+        reference, threshold = sizing.reference(f, side_squat, u.start_s)
+        x = np.array([np.nan if g is None else cr.finite(cr.metric_of(f.metric, pf.pose, g, side_squat.spec))
                       for pf, g in zip(injected.frames, side_squat.geo)])
         span = (side_squat.times >= u.start_s) & (side_squat.times <= u.end_s)
-        deepest = np.nanmax(inj.true_trace(side_squat.times, x)[span])
+        deepest = np.nanmax(sizing.true_trace(side_squat.times, x)[span])
         assert deepest <= reference + 1.5 * (threshold - reference) + 0.01 * abs(threshold - reference)
 
 
@@ -250,9 +253,9 @@ def test_a_pelvis_tipped_1_5x_in_a_bird_dog_hold_is_reported_and_half_that_is_no
     faults = _fault(run, "hip_rotation")
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, faults, size).frames, run.spec)
-        assert all(inj.unit_seen(report, u) for u in run.units)
-        verdicts[size] = [inj.reported(report, "hip_rotation", u) for u in run.units]
+        report, _ = cr.check(inj.inject(run, faults, size).frames, run.spec)
+        assert all(cr.unit_seen(report, u) for u in run.units)
+        verdicts[size] = [cr.reported(report, "hip_rotation", u) for u in run.units]
     assert verdicts == {1.5: [True, True], 0.5: [False, False]}
 
 
@@ -273,7 +276,7 @@ def test_the_calibrated_profile_is_the_one_the_product_computes(calibrated_side_
     assert run.report["calibrated"] and "squat" in run.profile.calibrated_at
     u = _whole(run)[0]
     for f in _fault(run, "shallow_depth"):  # the calibrated threshold, not the lenient uncalibrated one
-        reference, threshold = inj.reference(f, run, u.start_s)
+        reference, threshold = sizing.reference(f, run, u.start_s)
         assert reference == pytest.approx(run.profile.get(f.profile_key), abs=1e-3)
         assert threshold == pytest.approx(reference + f.enter, abs=1e-3)
         assert f.uncalibrated_enter is not None and f.uncalibrated_enter != f.enter
@@ -290,10 +293,10 @@ def test_a_squat_1_5x_shallower_than_calibrated_is_reported_and_half_that_is_not
     for size in (1.5, 0.5):
         injected = inj.inject(run, faults, size, units)
         assert injected.unreached == 0
-        report, _ = inj.check(injected.frames, run.spec, run.profile)
+        report, _ = cr.check(injected.frames, run.spec, run.profile)
         assert report["calibrated"]
-        assert all(inj.unit_seen(report, u) for u in units)
-        verdicts[size] = [inj.reported(report, "shallow_depth", u) for u in units]
+        assert all(cr.unit_seen(report, u) for u in units)
+        verdicts[size] = [cr.reported(report, "shallow_depth", u) for u in units]
     assert verdicts == {1.5: [True, True], 0.5: [False, False]}
 
 
@@ -309,10 +312,10 @@ def test_past_the_calibrated_depth_with_heels_lifting_is_beyond_mobility_at_1_5x
     for size in (1.5, 0.5):
         injected, base = inj.inject_enabled(run, faults, size, units, heels)
         enablers.append(base.targets)
-        report, _ = inj.check(injected.frames, run.spec, run.profile)
-        verdicts[size] = [inj.reported(report, "beyond_mobility", u) for u in units]
+        report, _ = cr.check(injected.frames, run.spec, run.profile)
+        verdicts[size] = [cr.reported(report, "beyond_mobility", u) for u in units]
         if size < 1:
-            assert all(inj.reported(report, "heels_lifting", u) for u in units)
+            assert all(cr.reported(report, "heels_lifting", u) for u in units)
     assert enablers[0] == enablers[1]  # the same compensation: its peak at 1.5x its threshold at both sizes
     assert all(verdicts[1.5]) and not any(verdicts[0.5])
 
@@ -325,9 +328,9 @@ def test_a_deep_barbell_squat_leaning_far_forward_is_cued_for_its_lean_not_refus
     run = _calibrated("squat_side_barbell.mp4", "squat")
     lean = [f for f in run.spec.faults if f.code == "excessive_forward_lean"]
     injected = inj.inject(run, lean, 1.5, run.units)
-    report, _ = inj.check(injected.frames, run.spec, run.profile)
+    report, _ = cr.check(injected.frames, run.spec, run.profile)
     assert len(report["reps"]) == len(run.units) == 2
-    assert all(inj.reported(report, "excessive_forward_lean", u) for u in run.units)
+    assert all(cr.reported(report, "excessive_forward_lean", u) for u in run.units)
 
 
 
@@ -338,8 +341,8 @@ def test_an_upright_squatter_can_be_given_a_lean_1_5x_past_his_shins_and_is_cued
     units = _whole(run)
     injected = inj.inject(run, _fault(run, "excessive_forward_lean"), 1.5, units)
     assert len(units) >= 3 and injected.unreached == 0 and not injected.short_units
-    report, _ = inj.check(injected.frames, run.spec)
-    assert all(inj.reported(report, "excessive_forward_lean", u) for u in units)
+    report, _ = cr.check(injected.frames, run.spec)
+    assert all(cr.reported(report, "excessive_forward_lean", u) for u in units)
 
 
 def test_a_depth_reading_that_never_saw_the_bottom_of_the_rep_does_not_clear_a_shallow_squat():
@@ -353,9 +356,9 @@ def test_a_depth_reading_that_never_saw_the_bottom_of_the_rep_does_not_clear_a_s
     assert len(units) == 1
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, shallow, size, units).frames, run.spec, run.profile)
-        assert inj.unit_seen(report, units[0])
-        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+        report, _ = cr.check(inj.inject(run, shallow, size, units).frames, run.spec, run.profile)
+        assert cr.unit_seen(report, units[0])
+        verdicts[size] = cr.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
 
 
@@ -370,9 +373,9 @@ def test_a_bird_dog_whose_hips_sink_keeps_its_lifted_leg_and_is_told_to_brace():
     assert len(units) == 6 and {u.lifted for u in units} == {"left", "right"}
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, _fault(run, "trunk_sag"), size, units).frames, run.spec)
-        assert all(inj.unit_seen(report, u) for u in units)
-        verdicts[size] = [inj.reported(report, "trunk_sag", u) for u in units]
+        report, _ = cr.check(inj.inject(run, _fault(run, "trunk_sag"), size, units).frames, run.spec)
+        assert all(cr.unit_seen(report, u) for u in units)
+        verdicts[size] = [cr.reported(report, "trunk_sag", u) for u in units]
     assert all(verdicts[1.5]) and not any(verdicts[0.5])
 
 
@@ -388,10 +391,10 @@ def test_a_rep_turned_oblique_at_the_bottom_is_made_shallower_by_its_hip_drop_al
     assert set(m for _, m in injected.targets) == {"hip_drop_ratio"}
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
+        report, _ = cr.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
                               run.spec, run.profile)
-        assert inj.unit_seen(report, units[0])
-        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+        assert cr.unit_seen(report, units[0])
+        verdicts[size] = cr.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
 
 
@@ -405,9 +408,9 @@ def test_a_depth_reading_within_its_noise_does_not_veto_a_clear_shallow_squat():
     assert len(units) == 1
     verdicts = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
+        report, _ = cr.check(inj.inject(run, _fault(run, "shallow_depth"), size, units).frames,
                               run.spec, run.profile)
-        verdicts[size] = inj.reported(report, "shallow_depth", units[0])
+        verdicts[size] = cr.reported(report, "shallow_depth", units[0])
     assert verdicts == {1.5: True, 0.5: False}
 
 
@@ -421,7 +424,7 @@ def test_knees_tracking_out_over_the_toes_read_above_standing_at_the_bottom_of_e
     units = _whole(run)
     assert len(units) >= 15 and all(u.view == "front" for u in units)
     for u in units:
-        ref, _ = inj.reference(_fault(run, "knee_valgus")[0], run, u.start_s)
+        ref, _ = sizing.reference(_fault(run, "knee_valgus")[0], run, u.start_s)
         bottom = ratio[np.argmin(np.abs(run.times - u.peak_s))]
         assert bottom > ref  # the frontal knee angle read -85 to -107 deg here: "bowing out"
 
@@ -434,8 +437,8 @@ def test_a_deep_front_squat_with_the_knees_pulled_in_1_5x_is_cued_and_half_that_
     faults = _fault(run, "knee_valgus")
     seen = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, faults, size, units).frames, run.spec, run.profile)
-        seen[size] = [inj.reported(report, "knee_valgus", u) for u in units]
+        report, _ = cr.check(inj.inject(run, faults, size, units).frames, run.spec, run.profile)
+        seen[size] = [cr.reported(report, "knee_valgus", u) for u in units]
     assert units and all(seen[1.5]) and not any(seen[0.5])
 
 
@@ -444,11 +447,11 @@ def test_a_rep_begun_at_once_does_not_take_the_way_down_as_the_standing_baseline
     # ratio rising 0.98 -> 1.2 before the hips are 0.15 leg lengths down) are not standing.
     run = _calibrated(ETI_GOOD, "squat")
     u = _whole(run)[0]
-    ref, _ = inj.reference(_fault(run, "knee_valgus")[0], run, u.peak_s)
+    ref, _ = sizing.reference(_fault(run, "knee_valgus")[0], run, u.peak_s)
     standing = run.raw_metric("knee_separation_ratio")[run.times < u.start_s]
     assert abs(ref - float(np.nanmedian(standing))) < 0.05
-    report, _ = inj.check(inj.inject(run, _fault(run, "knee_valgus"), 0.5, [u]).frames, run.spec, run.profile)
-    assert not inj.reported(report, "knee_valgus", u)
+    report, _ = cr.check(inj.inject(run, _fault(run, "knee_valgus"), 0.5, [u]).frames, run.spec, run.profile)
+    assert not cr.reported(report, "knee_valgus", u)
 
 
 def test_knee_separation_read_while_walking_in_is_no_standing_baseline_for_the_knee_check():
@@ -464,7 +467,7 @@ def test_knee_separation_read_while_walking_in_is_no_standing_baseline_for_the_k
     dt = goblet[1].timestamp_ms - goblet[0].timestamp_ms
     frames = [PoseFrame(k * dt, k, None if f.pose is None else with_time(f.pose, timestamp_ms=k * dt), None)
               for k, f in enumerate(walk + goblet)]
-    report, _ = inj.check(frames, get_spec("squat"))
+    report, _ = cr.check(frames, get_spec("squat"))
     assert len(report["reps"]) >= 15
     assert not any("knee_valgus" in r["faults"] for r in report["reps"])
     assert not [e for e in report["events"] if e["code"] == "knee_valgus"]
@@ -484,8 +487,8 @@ def test_a_fault_held_through_most_of_a_one_second_squat_is_called_and_half_its_
     assert len(units) == 1
     seen = {}
     for size in (1.5, 0.5):
-        report, _ = inj.check(inj.inject(run, _fault(run, code), size, units).frames, run.spec, run.profile)
-        seen[size] = inj.reported(report, code, units[0])
+        report, _ = cr.check(inj.inject(run, _fault(run, code), size, units).frames, run.spec, run.profile)
+        seen[size] = cr.reported(report, code, units[0])
         if size == 1.5:
             assert code in report["reps"][0]["faults"]
     assert seen == {1.5: True, 0.5: False}
@@ -502,14 +505,14 @@ def test_a_hand_the_camera_sees_on_the_bar_outweighs_one_the_model_guesses_at_th
     run = _clean(KAIAKOL_017, "squat")  # a barbell squat: hands on the bar, above the knees
     i = int(np.argmin(np.abs(run.times - run.units[0].start_s)))  # on the way down, hips still high
     pose, g = run.frames[i].pose, run.geo[i]
-    assert inj.metric_of("hinge_reach_deg", pose, g, run.spec) == 0.0
+    assert cr.metric_of("hinge_reach_deg", pose, g, run.spec) == 0.0
     w, vis = pose.world_xyz.copy(), pose.visibility.copy()
     knees_y = max(w[int(L.LEFT_KNEE)][1], w[int(L.RIGHT_KNEE)][1])
     w[int(L.LEFT_WRIST)][1], vis[int(L.LEFT_WRIST)] = knees_y + 0.3, 0.2  # guessed at the shins
     w[int(L.RIGHT_WRIST)][1], vis[int(L.RIGHT_WRIST)] = knees_y - 0.5, 0.9  # seen on the bar
-    assert inj.metric_of("hinge_reach_deg", replace(pose, world_xyz=w, visibility=vis), g, run.spec) == 0.0
+    assert cr.metric_of("hinge_reach_deg", replace(pose, world_xyz=w, visibility=vis), g, run.spec) == 0.0
     vis[int(L.RIGHT_WRIST)] = 0.2  # neither seen: the guesses decide
-    assert inj.metric_of("hinge_reach_deg", replace(pose, world_xyz=w, visibility=vis), g, run.spec) > 0.0
+    assert cr.metric_of("hinge_reach_deg", replace(pose, world_xyz=w, visibility=vis), g, run.spec) > 0.0
 
 
 def test_a_brief_burst_of_knee_cave_at_the_bottom_of_a_one_second_squat_is_not_called():
@@ -522,6 +525,6 @@ def test_a_brief_burst_of_knee_cave_at_the_bottom_of_a_one_second_squat_is_not_c
     burst = replace(u, start_s=u.peak_s - 0.12, end_s=u.peak_s + 0.12)
     injected = inj.inject(run, _fault(run, "knee_valgus"), 3.0, [burst])
     assert 0.1 < (injected.weights > 0.5).sum() / 30 < 0.25
-    report, _ = inj.check(injected.frames, run.spec, run.profile)
+    report, _ = cr.check(injected.frames, run.spec, run.profile)
     assert len(report["reps"]) == 1 and "knee_valgus" not in report["reps"][0]["faults"]
     assert not any(e["code"] == "knee_valgus" and e["kind"] == "cue" for e in report["events"])

@@ -10,6 +10,7 @@ import pytest
 
 from posecheck.engine.spec import get_spec
 from posecheck.pose.pipeline import PoseStream
+from posecheck.validation import clean_run as cr
 from posecheck.validation import injection as inj
 
 from .conftest import needs_shared, recording_for
@@ -30,8 +31,8 @@ def _said_too_small(report: dict) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def glute_bridges() -> inj.CleanRun:
-    return inj.prepare(_raw(NDNAM + "glute_bridges.mp4"), get_spec("glute_bridge"))
+def glute_bridges() -> cr.CleanRun:
+    return cr.prepare(_raw(NDNAM + "glute_bridges.mp4"), get_spec("glute_bridge"))
 
 
 def test_a_bridge_that_barely_leaves_the_floor_is_not_counted_and_told_to_lift_higher(glute_bridges):
@@ -40,8 +41,8 @@ def test_a_bridge_that_barely_leaves_the_floor_is_not_counted_and_told_to_lift_h
     faults = [f for f in run.spec.faults if f.code == "incomplete_hip_extension"]
     # The first bridge held 1.5x its threshold low (150 deg at the top): the hips rise ~0.06
     # torso lengths, under the 0.10 a rep needs.
-    report, _ = inj.check(inj.inject(run, faults, 1.5, [first]).frames, run.spec)
-    assert not inj.unit_seen(report, first)
+    report, _ = cr.check(inj.inject(run, faults, 1.5, [first]).frames, run.spec)
+    assert not cr.unit_seen(report, first)
     said = _said_too_small(report)
     # (Injected, the hips sag back to the edge of lying mid-way and lift again: two lifts.)
     assert said and all(first.start_s <= e["t_s"] <= first.end_s + 1.0 for e in said)
@@ -52,7 +53,7 @@ def test_a_bridge_that_barely_leaves_the_floor_is_not_counted_and_told_to_lift_h
 @pytest.mark.parametrize("name", ["bridge_side.mp4", NDNAM + "glute_bridges.mp4", NDNAM + "1_foot_heel_bridges.mp4",
                                   "corpus/ErwanViot__wanshape/public/videos/glute-bridge.mp4"])
 def test_full_bridges_and_their_way_down_are_never_called_too_small(name):
-    report, _ = inj.check(_raw(name), get_spec("glute_bridge"))
+    report, _ = cr.check(_raw(name), get_spec("glute_bridge"))
     assert report["reps"] and not _said_too_small(report)
 
 
@@ -60,15 +61,15 @@ def test_full_bridges_and_their_way_down_are_never_called_too_small(name):
                                   "corpus/BE-PROJECTS2018__GroupNo23-Health-and-Fitness-Assistant/pup.mp4"])
 def test_hips_lifting_a_little_face_down_are_no_bridge_attempt(name):
     # Both lift the hips 0.07-0.09 above their resting line, face down.
-    report, _ = inj.check(_raw(name), get_spec("glute_bridge"))
+    report, _ = cr.check(_raw(name), get_spec("glute_bridge"))
     assert not report["reps"] and not _said_too_small(report)
 
 
 def test_injected_hips_stop_at_the_floor_and_a_bridge_that_would_need_them_lower_is_not_scored():
-    run = inj.prepare(_raw(NDNAM + "1_foot_heel_bridges.mp4"), get_spec("glute_bridge"))
+    run = cr.prepare(_raw(NDNAM + "1_foot_heel_bridges.mp4"), get_spec("glute_bridge"))
     faults = [f for f in run.spec.faults if f.code == "incomplete_hip_extension"]
     injected = inj.inject(run, faults, 1.5, run.units)
-    lift = np.array([inj._nan(inj.metric_of("hip_lift_ratio", pf.pose, g, run.spec)) if g else np.nan
+    lift = np.array([cr.finite(cr.metric_of("hip_lift_ratio", pf.pose, g, run.spec)) if g else np.nan
                      for pf, g in zip(injected.frames, run.geo)])
     for k, unit in enumerate(run.units):
         name, floor = inj.resting_bound(run, unit)
@@ -118,7 +119,7 @@ def _lifts_scaled(frames: list, k: float) -> list:
 
 def test_the_rise_said_never_rounds_up_to_the_rise_a_rep_needs():
     # Every bridge of the clip a quarter of its height: just under the 0.10 a rep needs.
-    report, _ = inj.check(_lifts_scaled(_raw("bridge_side.mp4"), 0.24), get_spec("glute_bridge"))
+    report, _ = cr.check(_lifts_scaled(_raw("bridge_side.mp4"), 0.24), get_spec("glute_bridge"))
     said = _said_too_small(report)
     assert said and not report["reps"]
     for e in said:
@@ -131,7 +132,7 @@ def test_a_lift_kept_from_being_a_rep_for_another_reason_is_not_called_too_small
     # rep by the rise-from-trough rule (a glitch frame had read lying); "rose 11%, a bridge
     # counts from 10%: lift higher" would contradict itself.
     clip = "corpus/Hpy2GitHub__merged-exercise/public/videos/bridge-with-ball-squeeze.mp4"
-    report, _ = inj.check(_lifts_scaled(_raw(clip), 0.6), get_spec("glute_bridge"))
+    report, _ = cr.check(_lifts_scaled(_raw(clip), 0.6), get_spec("glute_bridge"))
     for e in _said_too_small(report):
         assert int(e["message"].split("rose ")[1].split("%")[0]) < 10, e["message"]
 
@@ -141,7 +142,7 @@ def test_losing_the_person_for_over_a_second_mid_bridge_still_gives_a_report():
 
     frames = [PoseFrame(f.timestamp_ms, f.index, None, f.frame) if 1000 <= f.timestamp_ms < 2300 else f
               for f in _raw("bridge_side.mp4")]
-    report, _ = inj.check(frames, get_spec("glute_bridge"))  # it raised a TypeError here
+    report, _ = cr.check(frames, get_spec("glute_bridge"))  # it raised a TypeError here
     assert report["reps"]
 
 
@@ -151,5 +152,5 @@ def test_a_superman_raises_its_hips_under_the_shoulder_foot_line_and_is_no_bridg
     clip = "corpus/ErwanViot__wanshape/public/videos/superman-alterne.mp4"
     for path in (recording_for(clip), tasks_recording_for(clip)):
         with PoseStream(path) as stream:
-            report, _ = inj.check(list(stream.raw()), get_spec("glute_bridge"))
+            report, _ = cr.check(list(stream.raw()), get_spec("glute_bridge"))
         assert not report["reps"] and not _said_too_small(report), path.name
