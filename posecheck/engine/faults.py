@@ -1,7 +1,8 @@
 """Fault hysteresis: each fault of a spec turns on when its metric stays past `enter`
-for `min_duration_s` (in a rep too quick for that, most of the rep) and off when it
-comes back past `exit`; per-rep faults are judged once, on the rep's max or min. Thresholds are offsets from a reference: none (absolute),
-the person's calibrated profile, or their own resting baseline in this set.
+for `min_duration_s` (in a rep too quick for that, most of the rep: fault_timing.py) and
+off when it comes back past `exit`; per-rep faults are judged once, on the rep's max or
+min. Thresholds are offsets from a reference: none (absolute), the person's calibrated
+profile, or their own resting baseline in this set.
 
 A fault is called only when the camera can measure it (noise.py): its threshold must
 stand clear of the metric's noise in this clip (`JUDGEABLE_SHARE`), and the reading must
@@ -11,7 +12,6 @@ noise of the threshold) or not judged (with what stopped it and how to fix it)."
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -20,11 +20,12 @@ import numpy as np
 from ..pose.types import Pose
 from .cues import CueArbiter
 from .events import Event
+from .fault_timing import HELD_SHARE, HeldLevel, must_last_in_rep, shortened_in_quick_reps
 from .metrics import METRICS, MetricContext
 from .noise import MIN_SIZE_IN_SCATTERS, Measurement, measure, view_noise, why_not_judged
 from .profiles import Profile
 from .references import References
-from .reps import STEADY_S, RepInProgress
+from .reps import RepInProgress
 from .spec import ExerciseSpec, FaultSpec
 
 ValueFn = Callable[[str], "float | None"]
@@ -39,24 +40,6 @@ JUDGEABLE_SHARE = 0.5
 # end-on at the bottom of a front squat makes the knee angle ill-conditioned): a verdict
 # on a rep or a stretch uses its own frame; frame-by-frame checks reuse one for 0.2 s.
 MEASURE_EVERY_S = 0.2
-# A fault must last its min_duration_s to be a posture rather than a passing reading. A rep
-# quicker than that cannot hold it so long (a 1 s squat is past the rep's start for ~0.4 s):
-# there it must last this share of the time the rep was judged (more than half: what the
-# rep mostly was, not a moment of it), and still clear the noise. Reps long enough to hold
-# min_duration_s twice over are judged as before.
-QUICK_REP_SHARE = 0.5
-# ...measured without a gap, and never less than a steady reading needs (reps.STEADY_S: the
-# shared clips' glitches last 1-2 frames). Only for faults whose persistence is not there to
-# outlast a misreading that comes with every rep (`quick_reps` in the spec), and not in an
-# exercise held at the top (its hold is judged and timed as a whole).
-QUICK_REP_MIN_S = STEADY_S
-# A unit's verdict on a continuous fault reads the most faulty level held for this share of
-# its min_duration_s (HeldLevel): "too close to call" is close to the threshold in value
-# (within the noise) and in duration (at least half of what the fault needs). Shorter is a
-# passing moment: an arm going down through 3 deg in the last two frames of a bird-dog
-# hold, a heel read high for a few frames as the shin passes over the ankle.
-HELD_SHARE = 0.5
-
 
 @dataclass(frozen=True)
 class Probe:
@@ -219,7 +202,7 @@ class FaultTracker:
         does not veto one clear of it; one the camera cannot measure stands aside,
         and so does one never measured within `deepest_within` of the rep's deepest reading:
         its max or min says nothing of the rep's deepest point). `quick`: a quick rep may
-        show a continuous fault for less than its min_duration_s (QUICK_REP_SHARE)."""
+        show a continuous fault for less than its min_duration_s (fault_timing.QUICK_REP_SHARE)."""
         quick_ones = self._quick_rep_faults(rep, view) if quick else []
         faults = list(rep.faults) + [fs.spec.code for fs in quick_ones]
         verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
@@ -413,55 +396,3 @@ class FaultTracker:
                    keep_s: float | None = None) -> None:
         message = f.cue.format(value=value, threshold=threshold, target=reference, reference=reference)
         self._cues.queue(f.code, f.severity, message, t, keep_s)
-
-
-def shortened_in_quick_reps(f: FaultSpec) -> bool:
-    """A continuous fault judged through a rep (not only in a hold, not context) whose spec
-    lets a quick rep shorten its min_duration_s (`quick_reps`)."""
-    return f.during != "rep" and f.phase == "any" and f.quick_reps and f.kind != "context"
-
-
-def must_last_in_rep(f: FaultSpec, judged_s: float) -> float:
-    """How long a fault must last in a rep judged for `judged_s`: min_duration_s, or in a
-    rep too quick for it, most of the rep (QUICK_REP_SHARE), never under QUICK_REP_MIN_S."""
-    if not shortened_in_quick_reps(f):
-        return f.min_duration_s
-    return min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * judged_s))
-
-
-class HeldLevel:
-    """A continuous fault's reading for a unit's verdict: the most faulty level it held for
-    `hold_s` (at each frame, the least faulty reading of the last `hold_s` measured without
-    a gap), not its most faulty frame (HELD_SHARE). A unit never measured for `hold_s` in
-    one piece gives the least faulty reading it had. Monotonic queue: O(1) a frame."""
-
-    def __init__(self, hold_s: float, fault_if_above: bool) -> None:
-        self.hold_s = hold_s
-        self._less_faulty = (lambda a, b: a <= b) if fault_if_above else (lambda a, b: a >= b)
-        self._window: deque[tuple[float, float, Probe]] = deque()  # least faulty first
-        self._since: float | None = None  # start of the present stretch measured without a gap
-        self._held: tuple[float, Probe] | None = None  # the most faulty level held so far
-        self._least: tuple[float, Probe] | None = None  # the unit's least faulty reading
-
-    def add(self, t: float, v: float, probe: Probe) -> None:
-        window = self._window
-        while window and self._less_faulty(v, window[-1][1]):
-            window.pop()
-        window.append((t, v, probe))
-        while window[0][0] < t - self.hold_s - 1e-6:
-            window.popleft()
-        if self._since is None:
-            self._since = t
-        if self._least is None or self._less_faulty(v, self._least[0]):
-            self._least = (v, probe)
-        if t - self._since >= self.hold_s - 1e-6:
-            _, level, at = window[0]
-            if self._held is None or not self._less_faulty(level, self._held[0]):
-                self._held = (level, at)
-
-    def gap(self) -> None:
-        self._window.clear()
-        self._since = None
-
-    def worst(self) -> tuple[float, Probe] | None:
-        return self._held or self._least

@@ -182,10 +182,10 @@ class FaultSpec(_Model):
     min_duration_s: float = Field(
         0.25, ge=0, description="How long a continuous fault must stay past `enter` (clear of the noise) to be "
                                 "called; in a rep too quick to hold it that long, more than half of the time "
-                                "the rep was judged (faults.QUICK_REP_SHARE).")
+                                "the rep was judged (fault_timing.QUICK_REP_SHARE).")
     quick_reps: bool = Field(
         True, description="In a rep too quick to hold min_duration_s, the fault is called when it lasts most of "
-                          "the rep (faults.QUICK_REP_SHARE); false where min_duration_s is there to outlast a "
+                          "the rep (fault_timing.QUICK_REP_SHARE); false where min_duration_s is there to outlast a "
                           "misreading that comes with every rep, however quick.")
     severity: int = Field(2, ge=1, le=3)
     cue: str

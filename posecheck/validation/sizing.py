@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engine.faults import must_last_in_rep
+from ..engine.fault_timing import must_last_in_rep
 from ..engine.spec import FaultSpec, for_view
 from .clean_run import BLOCK_RAMP_S, CleanRun, Unit
 from .perturb import NEUTRAL
@@ -121,7 +121,7 @@ def phase_s(run: CleanRun, unit: Unit) -> float:
 
 def must_last(run: CleanRun, unit: Unit, f: FaultSpec) -> float:
     """How long the checker needs a continuous fault to last in this unit: min_duration_s,
-    or in a rep too quick for it, most of the rep (faults.QUICK_REP_SHARE), as it asks."""
+    or in a rep too quick for it, most of the rep (fault_timing.QUICK_REP_SHARE), as it asks."""
     if unit.kind != "rep" or run.spec.hold is not None:  # the checker's `quick` (checker._record_rep)
         return f.min_duration_s
     return must_last_in_rep(f, phase_s(run, unit))
