@@ -30,8 +30,8 @@ def fake_camera(clip: Path, out: Path, *, fps: int, height: int = 640, seconds: 
     filters = [f"scale=-2:{height}", f"fps={fps}"]
     if lead_in_s or tail_s:
         filters.append(f"tpad=start_duration={lead_in_s}:start_mode=clone:stop_duration={tail_s}:stop_mode=clone")
-    cut = ["-t", str(seconds)] if seconds else []
-    ffmpeg("-i", str(clip), *cut, "-vf", ",".join(filters), "-pix_fmt", "yuv420p", str(out))
+    cut = ["-t", str(seconds)] if seconds else []  # on the input: the clip is cut, not the lead-in
+    ffmpeg(*cut, "-i", str(clip), "-vf", ",".join(filters), "-pix_fmt", "yuv420p", str(out))
     return out
 
 
@@ -110,7 +110,8 @@ def play_set(base_url: str, y4m: Path, exercise: str, mode: str, *, lead_in_s: f
     """One set in the live coach with `y4m` (made by `fake_camera` with a lead-in and a tail)
     as the camera and pose in `mode` (server|browser); Stop is pressed halfway through the
     tail (the camera starts at the click on Start). Returns the report the page got, what it
-    said about where pose runs, and any request it tried to send off this machine."""
+    said about where pose runs, its counter, notes and hold bar after Stop, and any request it tried
+    to send off this machine."""
     from playwright.sync_api import sync_playwright
 
     stop_after_s = clip_seconds(y4m) - tail_s / 2
@@ -129,7 +130,10 @@ def play_set(base_url: str, y4m: Path, exercise: str, mode: str, *, lead_in_s: f
         page.wait_for_selector("#set-summary:not([hidden])", timeout=30000)
         report = page.evaluate("() => state.report")
         site = page.inner_text("#pose-site")
+        counter, notes = page.inner_text("#reps"), page.inner_text("#notes")
+        hold_bar = page.evaluate("() => document.getElementById('hold-bar').style.width")
         if shot is not None:
             page.screenshot(path=str(shot), full_page=True)
         browser.close()
-    return {"report": report, "site": site, "refused": refused, "started_after_s": started_after_s}
+    return {"report": report, "site": site, "refused": refused, "started_after_s": started_after_s,
+            "counter": counter, "notes": notes, "hold_bar": hold_bar}

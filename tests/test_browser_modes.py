@@ -38,3 +38,27 @@ def test_pose_in_the_page_and_on_the_server_tell_what_analyze_tells(server, tmp_
         live = told(got["report"])
         assert (live["reps"], live["holds"]) == (offline["reps"], offline["holds"]), (mode, live, offline)
         assert live == offline, (mode, live, offline)
+
+
+def test_a_set_stopped_during_a_bridge_hold_counts_it_nowhere_and_says_so(server, tmp_path_factory):  # noqa: F811
+    """bridge_side cut in the middle of its second top hold, its last picture held: Stop is
+    pressed during that hold. The counter, the summary's reps and its holds all say one,
+    the notes say why the second did not count, and the hold bar is empty like its text."""
+    from posecheck.engine.analysis import analyze
+    from posecheck.engine.profiles import Profile
+    from posecheck.engine.spec import get_spec
+
+    from .conftest import recording_for
+
+    second = analyze(recording_for("bridge_side.mp4"), get_spec("glute_bridge"), profile=Profile())[0]["holds"][1]
+    cut_s = round((second["start_s"] + second["end_s"]) / 2, 2)
+    y4m = fake_camera(clip_path("bridge_side.mp4"), tmp_path_factory.mktemp("cam") / "bridge-stopped-holding.y4m",
+                      fps=15, height=480, seconds=cut_s, lead_in_s=LEAD_IN_S, tail_s=TAIL_S)
+    got = play_set(server, y4m, "glute_bridge", "server", lead_in_s=LEAD_IN_S, tail_s=TAIL_S,
+                   shot=ARTIFACTS / "bridge-stopped-holding.png")
+    report = got["report"]
+    assert len(report["reps"]) == len(report["holds"]) == 1, (report["reps"], report["holds"])
+    assert got["counter"] == "1"
+    assert got["hold_bar"] == "0%"  # beside "0 s of 3-5 s", not the cut hold's share
+    assert "Not counted: the set ended during a hold (" in got["notes"], got["notes"]
+

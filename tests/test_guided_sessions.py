@@ -311,3 +311,28 @@ def test_progress_counts_one_free_rep_in_the_singular(tmp_path):
         log.add_set("default", SetOutcome(free_set_plan(specs["squat"]), "done", reps=1, good_reps=1))
         (trend,) = exercise_trends(log.sets("default"), specs)
     assert trend.sentences()[0] == "1 rep in free sets, 100% of reps with good form."
+
+
+def test_a_progress_chart_with_nothing_done_counts_from_zero(tmp_path):
+    """A bird-dog set stopped before any hold: the count axis reads 0 to 1 (it read
+    -0.045 to 0.045, a count below zero)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from posecheck.engine.spec import all_specs
+    from posecheck.sinks.history import History
+    from posecheck.sinks.progress_plots import draw_trend
+    from posecheck.sinks.training_log import TrainingLog
+    from posecheck.training.guided import SetOutcome, free_set_plan
+    from posecheck.training.progress import exercise_trends
+
+    specs = {s.name: s for s in all_specs()}
+    with History(tmp_path / "history.sqlite") as history:
+        log = TrainingLog(history)
+        log.add_set("default", SetOutcome(free_set_plan(specs["bird_dog"]), "stopped"))
+        (trend,) = exercise_trends(log.sets("default"), specs)
+    fig = Figure()
+    draw_trend(fig, trend)
+    assert fig.axes[0].get_ylim() == (0.0, 1.0)

@@ -191,6 +191,51 @@ def test_a_bridge_filmed_from_the_feet_end_times_each_top_hold(labels):
         assert best >= 0.3 * (top[1] - top[0]), (top, report["holds"])
 
 
+def test_a_clip_ending_with_the_hips_read_up_leaves_no_hold_that_no_rep_counts(labels):
+    """The ball-squeeze bridge fades to black while he lies back: its last 0.8 s read the
+    hips up. No rep ends there, so no hold may be left there either: reps and holds agree."""
+    report = _report(BALL_BRIDGE, "glute_bridge")
+    assert len(report["holds"]) == len(report["reps"]) == labels[BALL_BRIDGE]["reps"]
+
+
+def _run_until(frames: list, exercise: str, end_s: float) -> dict:
+    """The report of a set stopped at `end_s` (the product's smoothing, checker and finish)."""
+    from posecheck.engine.analysis import build_report, run_checker
+
+    checker = Checker(get_spec(exercise), Profile())
+    results = run_checker(OneEuroSmoother()([pf for pf in frames if pf.timestamp_ms / 1000 <= end_s]), checker)
+    return build_report(checker, results, source=None, model="full", user="test")
+
+
+def test_a_set_stopped_while_holding_a_bridge_counts_neither_that_rep_nor_its_hold():
+    """Stop pressed at the top of the second bridge: the summary's reps, its list and the
+    holds toward the target all say one (the cut hold was counted in some and not others)."""
+    frames = _frames("bridge_side.mp4")
+    full = _run_until(frames, "glute_bridge", float("inf"))
+    second = full["holds"][1]
+    report = _run_until(frames, "glute_bridge", (second["start_s"] + second["end_s"]) / 2)
+    assert len(report["reps"]) == len(report["holds"]) == 1
+    said = [e["message"] for e in report["events"] if e["code"] == "not_counted"]
+    assert said and said[-1].startswith("Not counted: the set ended during a hold (")
+
+
+def test_a_rep_on_its_way_down_when_the_input_ends_is_counted_with_its_hold():
+    """Stopped after the hips came down past the start threshold, before the rep's end:
+    the rep counts (as on any input end) and carries the hold at its top."""
+    frames = _frames("bridge_side.mp4")
+    full = _run_until(frames, "glute_bridge", float("inf"))
+    hold, rep = full["holds"][1], full["reps"][1]
+    cuts = [pf.timestamp_ms / 1000 for pf in frames if hold["end_s"] < pf.timestamp_ms / 1000 < rep["end_s"]]
+    counted = 0
+    for cut in cuts:
+        report = _run_until(frames, "glute_bridge", cut)
+        assert len(report["reps"]) == len(report["holds"]), cut
+        if len(report["reps"]) == 2:
+            counted += 1
+            assert report["reps"][1]["hold_s"] == pytest.approx(rep["hold_s"], abs=0.1), cut
+    assert counted  # some of those stops came after the way down passed the start
+
+
 @pytest.mark.parametrize("clip", ["bridge_side.mp4", "corpus/ndnam0109__fitness-content/videos/glute_bridges.mp4"])
 def test_a_glitch_of_two_frames_at_the_top_neither_ends_a_bridge_nor_starts_another(labels, clip):
     """Two frames in the middle of each top read the hips back on the floor (as a ball or

@@ -226,12 +226,24 @@ class Checker:
         return self._hold.progress(t_s) if self._hold else None
 
     def finish(self) -> None:
-        """Close whatever is open at the end of the input (a rep whose way back up has
-        passed the start threshold counts; a hold cut by the end is ended), and if nothing
-        was counted, say why."""
-        if self._reps is not None and self._reps.finish_at_end() == "finished":
-            self._record_rep(self._last_t, self._view.value or "side", [])
-        if self._hold is not None:
+        """Close whatever is open at the end of the input (a rep whose way back has passed
+        the start threshold counts, with its hold; a rep still under way goes, with its
+        hold; a hold with no rep under way is ended), and if nothing was counted, say why."""
+        if self._reps is not None:
+            outcome = self._reps.finish_at_end()
+            self._close_rep(outcome, self._last_t, self._view.value or "side", [])
+            if outcome is None and self._reps.current is not None and self._hold is not None:
+                # A rep still at its top when the input ends was not made (no way back
+                # down), so its hold goes with it, as it does with any rep that was not:
+                # every screen counts the same reps and holds. (A clip fading to black
+                # read a bridge's hips up for its last 0.8 s.) Said, when it lasted a hold.
+                cut = self._hold.current
+                if cut is not None and cut.last_s - cut.start_s >= self._hold.spec.min_duration_s:
+                    self.events.append(Event(self._last_t, "info", "not_counted",
+                                             f"Not counted: the set ended during a hold ({cut.last_s - cut.start_s:.1f} s); "
+                                             "a hold counts once you come back down from it", 1))
+                self._hold.discard()
+        if self._hold is not None:  # a hold no rep was under way for
             self._emit_all(self._hold.end(self._last_t, self._side_name), [])
         if self.spec.exercise.mode == "posture":
             self._timeline.close(self._last_t)
@@ -311,11 +323,22 @@ class Checker:
 
         outcome = detector.update(t, view, driver, peak_check, side=ctx.extras.get("lifted_side"),
                                   may_start=may_start)
+        self._close_rep(outcome, t, view, new_events)
+        if outcome == "too_small":  # a lift that never became a rep: say so, with the correction
+            small, lift = self.spec.reps.too_small, detector.too_small
+            # Rounded down: a rise just short of the rep's start never reads as reaching it.
+            why = small.otherwise.format(rise=math.floor(lift.rise * 100) / 100, enter=for_view(self.spec.reps.enter, view))
+            self._rejections[why] += 1
+            self._emit(Event(t, "info", "not_counted", f"Not counted: {why}", 1), new_events)
+        return detector.current
+
+    def _close_rep(self, outcome: str | None, t: float, view: str, new_events: list[Event]) -> None:
+        """A rep ended ("finished") or turned out a glitch ("aborted")."""
         if outcome in ("finished", "aborted") and self._hold is not None:
             # A hold is the top of its rep: it ends when the rep does (the hips came down),
             # and goes with it when the movement was no rep (too short) or not this
             # exercise (a donkey kick: the arm stayed down).
-            if outcome == "aborted" or detector.finished.rejected is not None:
+            if outcome == "aborted" or self._reps.finished.rejected is not None:
                 self._hold.discard()
             else:
                 self._emit_all(self._hold.end(t, self._side_name), new_events)
@@ -323,13 +346,6 @@ class Checker:
             self._faults.drop_unit()
         if outcome == "finished":
             self._record_rep(t, view, new_events)
-        elif outcome == "too_small":  # a lift that never became a rep: say so, with the correction
-            small, lift = self.spec.reps.too_small, detector.too_small
-            # Rounded down: a rise just short of the rep's start never reads as reaching it.
-            why = small.otherwise.format(rise=math.floor(lift.rise * 100) / 100, enter=for_view(self.spec.reps.enter, view))
-            self._rejections[why] += 1
-            self._emit(Event(t, "info", "not_counted", f"Not counted: {why}", 1), new_events)
-        return detector.current
 
     def _record_rep(self, t: float, view: str, new_events: list[Event]) -> None:
         rep = self._reps.finished

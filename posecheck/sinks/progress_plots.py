@@ -76,6 +76,8 @@ def draw_trend(fig, trend: ExerciseTrend, rect: tuple[float, float, float, float
         share_ax.tick_params(labelsize=TICK, colors=GOOD)
     ax.set_title(f"{unit.capitalize()} done against target", fontsize=TITLE)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no "2.5 reps"
+    # Counts start at 0; with nothing done yet the axis still reads 0-1, not -0.045-0.045.
+    ax.set_ylim(0, max(1, max((max(p.target, p.done + p.free) for p in periods), default=0) * 1.05))
     _legend(ax, ax.get_title())
     _axis(ax, x, labels)
     if second:

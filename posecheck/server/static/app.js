@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { ws: null, stream: null, exercises: {}, running: false, t0: 0, report: null,
-  config: null, preparing: false, holdMemo: {} };
+  config: null, preparing: false, holdMemo: {}, holdPromptUp: false };
 
 function speak(text) {
   LiveCamera.speak($("speak").checked, text);
@@ -17,10 +17,11 @@ function escapeHtml(text) {
   return div.innerHTML;
 }
 
-function setCue(text, cls) {
+function setCue(text, cls, holdPrompt = false) {
   const cue = $("cue");
   cue.textContent = text;
   cue.className = cls || "";
+  state.holdPromptUp = holdPrompt;  // "Hold", "2 more seconds": true only while a hold runs
 }
 
 async function loadExercises() {
@@ -50,6 +51,7 @@ async function showExercise() {
   $("count-label").textContent = ex.counts === "holds" ? `Holds${ex.per_side ? " (fewest side)" : ""}` : "Reps";
   $("hold-box").hidden = !ex.hold_target_s;
   $("hold").textContent = LiveCamera.holdText(null, ex.hold_target_s).text;
+  $("hold-bar").style.width = "0%";  // the bar says what the text says
   // Sitting is watched, not counted: its state stands where the counters would.
   document.querySelector(".counters").hidden = ex.mode === "posture";
   $("calibrate").hidden = !ex.calibratable;
@@ -86,7 +88,10 @@ function onFrameMessage(msg) {
     $("hold").textContent = shown.text;
     $("hold-bar").style.width = `${Math.round(100 * shown.share)}%`;
     const prompt = LiveCamera.holdPrompt(msg.hold, ex.hold_target_s, state.holdMemo);
-    if (prompt) { setCue(prompt, msg.hold.good_s >= ex.hold_target_s[0] ? "good" : ""); speak(prompt); }
+    if (prompt) { setCue(prompt, msg.hold.good_s >= ex.hold_target_s[0] ? "good" : "", true); speak(prompt); }
+    // A hold dropped with nothing to say of it (the movement was no rep: the notes say why)
+    // leaves no "Hold" up over a hold box that reads 0 s.
+    else if (!msg.hold && state.holdPromptUp) setCue("", "");
   }
   LiveCamera.updateBanner($("view-banner"), msg);
   for (const ev of msg.events) {
@@ -129,6 +134,9 @@ function showSummary(msg) {
     lines.push("<ol>" + r.reps.map((rep) => `<li class="${rep.good ? "good" : (rep.faults.length || rep.hold_short ? "fault" : "")}">` +
       `${escapeHtml((rep.side ? rep.side + ": " : "") + rep.verdict)}</li>`).join("") + "</ol>");
   }
+  // What was said only as the set ended (a hold cut by Stop, why nothing counted) joins
+  // the notes kept on screen, each sentence once.
+  (r.events || []).forEach((ev) => { if (ev.kind === "info") LiveCamera.showNote($("notes"), ev); });
   if (r.not_judged && r.not_judged.length) {
     lines.push("<p>Not judged in this set:</p><ul>" + r.not_judged
       .map((n) => `<li>${escapeHtml(n.title)}: ${escapeHtml(n.reason)}</li>`).join("") + "</ul>");

@@ -234,7 +234,7 @@ const LiveCamera = (() => {
   // What the checker could not judge or count, and why (info events "not_judged" and
   // "not_counted"): kept on screen for the rest of the set, each sentence once.
   function showNote(list, ev) {
-    if (!list || !["not_judged", "not_counted", "second_person"].includes(ev.code)) return false;
+    if (!list || !["not_judged", "not_counted", "nothing_counted", "second_person"].includes(ev.code)) return false;
     if ([...list.children].some((li) => li.textContent === ev.message)) return false;
     const li = document.createElement("li");
     li.textContent = ev.message;
