@@ -354,8 +354,7 @@ class Checker:
             self._rejections[rep.rejected.otherwise] += 1
             self._emit(Event(t, "info", "not_counted", f"Not counted: {rep.rejected.otherwise}", 1), new_events)
             return
-        faults = self._faults.judge_rep(rep, view, t, deepest_within=self._reps.hysteresis(view),
-                                        quick=self.spec.hold is None)
+        faults = self._faults.judge_rep(rep, view, t, deepest_within=self._reps.hysteresis(view))
         self._emit_all(self._faults.close_unit(t, faults), new_events)
         # Praise only what was seen: a view with no form checks, or checks the camera could
         # not measure in this rep, leave it counted but not judged.

@@ -10,7 +10,7 @@ from collections import deque
 from typing import Generic, TypeVar
 
 from .reps import STEADY_S
-from .spec import FaultSpec
+from .spec import ExerciseSpec, FaultSpec
 
 T = TypeVar("T")  # what is kept with each reading (the checker keeps its camera probe)
 
@@ -33,16 +33,17 @@ QUICK_REP_MIN_S = STEADY_S
 HELD_SHARE = 0.5
 
 
-def shortened_in_quick_reps(f: FaultSpec) -> bool:
+def shortened_in_quick_reps(f: FaultSpec, spec: ExerciseSpec) -> bool:
     """A continuous fault judged through a rep (not only in a hold, not context) whose spec
-    lets a quick rep shorten its min_duration_s (`quick_reps`)."""
-    return f.during != "rep" and f.phase == "any" and f.quick_reps and f.kind != "context"
+    lets a quick rep shorten its min_duration_s (`quick_reps`), in an exercise not held at
+    the top (a hold is judged and timed as a whole)."""
+    return spec.hold is None and f.during != "rep" and f.phase == "any" and f.quick_reps and f.kind != "context"
 
 
-def must_last_in_rep(f: FaultSpec, judged_s: float) -> float:
+def must_last_in_rep(f: FaultSpec, spec: ExerciseSpec, judged_s: float) -> float:
     """How long a fault must last in a rep judged for `judged_s`: min_duration_s, or in a
     rep too quick for it, most of the rep (QUICK_REP_SHARE), never under QUICK_REP_MIN_S."""
-    if not shortened_in_quick_reps(f):
+    if not shortened_in_quick_reps(f, spec):
         return f.min_duration_s
     return min(f.min_duration_s, max(QUICK_REP_MIN_S, QUICK_REP_SHARE * judged_s))
 

@@ -80,6 +80,7 @@ class _FaultState:
     pending_since: float | None = None
     active_since: float | None = None
     cleared: bool = False  # the pending stretch has cleared the threshold by more than the noise
+    quick: bool = False  # a quick rep may shorten its min_duration_s (fault_timing.shortened_in_quick_reps)
     # For a quick rep: the unit's time measured, and its longest stretch measured past the
     # threshold without a gap that cleared the noise.
     judged_s: float = 0.0
@@ -98,7 +99,8 @@ class FaultTracker:
         # A photo is a posture held: nothing to wait for before judging it.
         self._duration_scale = 0.0 if still else 1.0
         self._cues = cues
-        self._states = [_FaultState(f) for f in spec.faults]
+        self._states = [_FaultState(f, quick=shortened_in_quick_reps(f, spec)) for f in spec.faults]
+        self._spec = spec
         self.active: tuple[str, ...] = ()  # active fault codes, superseded ones removed
         self._noise: dict[str, tuple[float, Measurement | None]] = {}  # metric -> (when, measurement)
         self.checks: list[FaultCheck] = []
@@ -120,7 +122,7 @@ class FaultTracker:
             f = fs.spec
             judged = view in f.views and f.during != "rep" and (
                 f.during == "always" or phase in ("rep", "hold")) and (f.phase == "any" or phase == "hold")
-            if judged and f.requires_any and not (active_now & set(f.requires_any)):
+            if judged and f.requires_any and not any(code in active_now for code in f.requires_any):
                 judged = False
             ref = self.refs.reference(f) if judged else None
             v = value(f.metric) if judged and ref is not None else None
@@ -140,9 +142,10 @@ class FaultTracker:
             self._note_run(fs, t, bad)
             # It must stay past the threshold for min_duration_s, and somewhere in that
             # stretch clear it by more than the noise (persistence and certainty); the same
-            # for the stretch without a gap that a quick rep is judged on. One verdict serves both.
+            # for the stretch without a gap that a quick rep is judged on (only where one can
+            # be). One verdict serves both.
             pending_unsure = bad and not fs.active and not fs.cleared
-            if probe is not None and (pending_unsure or (bad and not fs.run_cleared)):
+            if probe is not None and (pending_unsure or (fs.quick and bad and not fs.run_cleared)):
                 clears = self._verdict(f, v, enter, ref, probe)[0] == "fault"
                 fs.run_cleared = fs.run_cleared or clears
                 if pending_unsure:
@@ -194,16 +197,15 @@ class FaultTracker:
         elif fs.run_since is None:
             fs.run_since, fs.run_cleared = t, False
 
-    def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None,
-                  *, quick: bool = True) -> list[str]:
+    def judge_rep(self, rep: RepInProgress, view: str, t: float, deepest_within: float | None = None) -> list[str]:
         """The rep's faults: those seen during it plus the per-rep ones, superseded removed.
         Where two measurements of the same per-rep fault apply, both must find it: each
         one's blind spot is covered by the other (one past its threshold but within its noise
         does not veto one clear of it; one the camera cannot measure stands aside,
         and so does one never measured within `deepest_within` of the rep's deepest reading:
-        its max or min says nothing of the rep's deepest point). `quick`: a quick rep may
-        show a continuous fault for less than its min_duration_s (fault_timing.QUICK_REP_SHARE)."""
-        quick_ones = self._quick_rep_faults(rep, view) if quick else []
+        its max or min says nothing of the rep's deepest point). A quick rep may show a
+        continuous fault for less than its min_duration_s (fault_timing.QUICK_REP_SHARE)."""
+        quick_ones = self._quick_rep_faults(rep, view)
         faults = list(rep.faults) + [fs.spec.code for fs in quick_ones]
         verdicts: dict[str, list[tuple[str, FaultSpec, float, float, float]]] = {}
         for fs in self._states:
@@ -249,9 +251,9 @@ class FaultTracker:
         found = []
         for fs in self._states:
             f = fs.spec
-            if not shortened_in_quick_reps(f) or view not in f.views or f.code in rep.faults:
+            if not fs.quick or view not in f.views or f.code in rep.faults:
                 continue
-            needed = must_last_in_rep(f, fs.judged_s) * self._duration_scale
+            needed = must_last_in_rep(f, self._spec, fs.judged_s) * self._duration_scale
             if fs.longest_cleared_s > 0 and fs.longest_cleared_s >= needed - 1e-6:
                 found.append(fs)
         return found

@@ -122,9 +122,9 @@ def phase_s(run: CleanRun, unit: Unit) -> float:
 def must_last(run: CleanRun, unit: Unit, f: FaultSpec) -> float:
     """How long the checker needs a continuous fault to last in this unit: min_duration_s,
     or in a rep too quick for it, most of the rep (fault_timing.QUICK_REP_SHARE), as it asks."""
-    if unit.kind != "rep" or run.spec.hold is not None:  # the checker's `quick` (checker._record_rep)
+    if unit.kind != "rep":
         return f.min_duration_s
-    return must_last_in_rep(f, phase_s(run, unit))
+    return must_last_in_rep(f, run.spec, phase_s(run, unit))
 
 
 def peak(y: np.ndarray, t: np.ndarray, f: FaultSpec, lasts_s: float | None = None) -> float:
